@@ -1,0 +1,49 @@
+//! `chatr-backend`: the server half of Chatr.
+//!
+//! It serves the REST API the desktop app calls and (in later work) the Web PubSub event handler.
+//! The same library runs standalone (`chatr-backend serve`) and embedded in the desktop app.
+//!
+//! # Layout
+//! - [`api`]: one module per REST resource; `api::router` assembles them.
+//! - `main.rs`: the command line, tracing set-up and binding; nothing else.
+//!
+//! The caller binds the listener and owns the shutdown signal ([`serve`]), so tests and the desktop
+//! app can run the backend on port 0 and stop it when they are done. Nothing here may hold state
+//! that matters in memory: any number of instances must be able to serve one hub.
+
+mod api;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// How long one HTTP request may take before the server answers 408 and moves on; it also bounds
+/// how long graceful shutdown waits for requests in flight.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Shared, cheaply cloneable state handed to every handler.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {}
+
+/// Builds the backend's HTTP application. Tests drive it with `tower::ServiceExt::oneshot`.
+pub fn app(state: AppState) -> Router {
+    api::router()
+        .with_state(state)
+        .layer(TimeoutLayer::new(REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves the backend on `listener` until `shutdown` completes, then drains requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,223 @@
+//! Which backend the app talks to, and the HTTP calls to it.
+//!
+//! With no server configured the app starts `chatr-backend` in-process on a loopback port (the
+//! embedded default, so Chatr works with nothing else installed). `CHATR_SERVER_URL` points it at a
+//! remote backend instead. This module knows nothing of Tauri and never blocks the UI thread.
+
+use std::time::Duration;
+
+use chatr_protocol::Health;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+/// The environment variable that points the app at a remote backend.
+pub const SERVER_URL_VAR: &str = "CHATR_SERVER_URL";
+
+/// How long a call to the backend may take before it counts as unreachable.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the backend could not be configured, started or reached.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `CHATR_SERVER_URL` is not an absolute http(s) URL.
+    #[error("{SERVER_URL_VAR} must be an http:// or https:// URL, not {0:?}")]
+    BadServerUrl(String),
+    /// The embedded backend could not bind its loopback port.
+    #[error("cannot start the embedded backend: {0}")]
+    Start(#[from] std::io::Error),
+    /// The backend did not answer, or answered something other than its health document.
+    #[error("backend at {url} is unreachable: {source}")]
+    Unreachable {
+        /// The base URL that was called.
+        url: String,
+        /// What went wrong.
+        source: reqwest::Error,
+    },
+}
+
+/// Where the backend comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Mode {
+    /// Started by this app, in-process, on loopback.
+    Embedded,
+    /// Configured by the user.
+    Remote,
+}
+
+/// What the user configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendConfig {
+    /// No server configured: run one in-process.
+    Embedded,
+    /// Talk to this backend (base URL without a trailing slash).
+    Remote(String),
+}
+
+impl BackendConfig {
+    /// Reads the configuration from the environment.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_value(std::env::var(SERVER_URL_VAR).ok().as_deref())
+    }
+
+    /// Interprets a configured server URL; `None` or blank means embedded.
+    pub fn from_value(value: Option<&str>) -> Result<Self, Error> {
+        let Some(url) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(Self::Embedded);
+        };
+        let parsed = reqwest::Url::parse(url).map_err(|_| Error::BadServerUrl(url.to_owned()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(Error::BadServerUrl(url.to_owned()));
+        }
+        Ok(Self::Remote(url.trim_end_matches('/').to_owned()))
+    }
+}
+
+/// The backend this app talks to. Managed as Tauri state; cheap to share.
+#[derive(Debug)]
+pub struct Backend {
+    base_url: String,
+    mode: Mode,
+    http: reqwest::Client,
+    /// Stops the embedded server; `None` for a remote backend.
+    embedded: Option<CancellationToken>,
+}
+
+impl Backend {
+    /// Connects to the configured backend, starting the embedded one if none is configured.
+    pub async fn start(config: BackendConfig) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|source| Error::Unreachable {
+                url: String::new(),
+                source,
+            })?;
+        match config {
+            BackendConfig::Remote(base_url) => Ok(Self {
+                base_url,
+                mode: Mode::Remote,
+                http,
+                embedded: None,
+            }),
+            BackendConfig::Embedded => {
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+                let addr = listener.local_addr()?;
+                let stop = CancellationToken::new();
+                let shutdown = stop.clone().cancelled_owned();
+                tokio::spawn(async move {
+                    let state = chatr_backend::AppState::default();
+                    if let Err(err) = chatr_backend::serve(listener, state, shutdown).await {
+                        tracing::error!(cause = %err, "embedded backend stopped");
+                    }
+                });
+                Ok(Self {
+                    base_url: format!("http://{addr}"),
+                    mode: Mode::Embedded,
+                    http,
+                    embedded: Some(stop),
+                })
+            }
+        }
+    }
+
+    /// The backend's base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Whether this backend is embedded or remote.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Calls `GET /api/health`.
+    pub async fn health(&self) -> Result<Health, Error> {
+        let url = format!("{}/api/health", self.base_url);
+        let unreachable = |source| Error::Unreachable {
+            url: self.base_url.clone(),
+            source,
+        };
+        self.http
+            .get(&url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unreachable)?
+            .json::<Health>()
+            .await
+            .map_err(unreachable)
+    }
+
+    /// Stops the embedded backend, if this app started one.
+    pub fn shutdown(&self) {
+        if let Some(stop) = &self.embedded {
+            stop.cancel();
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatr_protocol::HealthStatus;
+
+    #[test]
+    fn no_or_blank_server_url_means_embedded() {
+        assert_eq!(BackendConfig::from_value(None).unwrap(), BackendConfig::Embedded);
+        assert_eq!(BackendConfig::from_value(Some("  ")).unwrap(), BackendConfig::Embedded);
+    }
+
+    #[test]
+    fn server_url_is_trimmed_of_its_trailing_slash() {
+        assert_eq!(
+            BackendConfig::from_value(Some("https://chatr.example.com/")).unwrap(),
+            BackendConfig::Remote("https://chatr.example.com".into())
+        );
+    }
+
+    #[test]
+    fn server_url_must_be_http_or_https() {
+        for bad in ["ftp://example.com", "example.com", "http://", "not a url"] {
+            assert!(
+                matches!(BackendConfig::from_value(Some(bad)), Err(Error::BadServerUrl(_))),
+                "{bad} was accepted"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn embedded_backend_answers_health_over_http() {
+        let backend = Backend::start(BackendConfig::Embedded).await.unwrap();
+        assert_eq!(backend.mode(), Mode::Embedded);
+        assert!(backend.base_url().starts_with("http://127.0.0.1:"));
+
+        let health = backend.health().await.unwrap();
+        assert_eq!(health.status, HealthStatus::Ok);
+        assert_eq!(health.service, "chatr-backend");
+    }
+
+    #[tokio::test]
+    async fn stopped_backend_is_reported_unreachable() {
+        let backend = Backend::start(BackendConfig::Embedded).await.unwrap();
+        backend.shutdown();
+        // Wait for the server to let go of its port, then expect a clear error.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match backend.health().await {
+                Err(Error::Unreachable { url, .. }) => {
+                    assert_eq!(url, backend.base_url());
+                    break;
+                }
+                Ok(_) if tokio::time::Instant::now() < deadline => tokio::task::yield_now().await,
+                other => panic!("expected unreachable, got {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The Chatr desktop app: Tauri wiring only.
+//!
+//! # Layout
+//! - [`backend`]: which backend the app talks to (the embedded one it starts in-process, or a
+//!   configured remote one) and the HTTP calls to it. Plain Rust, tested without a window.
+//! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module.
+//!
+//! `run()` builds the app: plugins, managed state, commands. It must stay wiring: logic goes in a
+//! module that can be tested without a window.
+
+pub mod backend;
+mod commands;
+
+use tauri::Manager;
+use tracing_subscriber::EnvFilter;
+
+/// Starts the desktop app and blocks until it exits.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let app = tauri::Builder::default()
+        // Must be the first plugin: a second launch hands over to the first one and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            focus_main_window(app);
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .setup(|app| {
+            let config = backend::BackendConfig::from_env()?;
+            let backend = tauri::async_runtime::block_on(backend::Backend::start(config))?;
+            tracing::info!(url = %backend.base_url(), mode = ?backend.mode(), "backend ready");
+            app.manage(backend);
+            Ok(())
+        })
+        // Registering a command: here, build.rs COMMANDS and capabilities/main.json.
+        .invoke_handler(tauri::generate_handler![commands::app::get_app_status])
+        .build(tauri::generate_context!());
+
+    let app = match app {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!(cause = %err, "Chatr could not start");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            if let Some(backend) = handle.try_state::<backend::Backend>() {
+                backend.shutdown();
+            }
+        }
+    });
+}
+
+/// Brings the main window to the front (a second launch of the app lands here).
+fn focus_main_window(app: &tauri::AppHandle) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    for result in [window.unminimize(), window.show(), window.set_focus()] {
+        if let Err(err) = result {
+            tracing::warn!(cause = %err, "cannot focus the main window");
+        }
+    }
+}
