@@ -17,6 +17,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::StatusCode;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -33,7 +34,10 @@ pub struct AppState {}
 pub fn app(state: AppState) -> Router {
     api::router()
         .with_state(state)
-        .layer(TimeoutLayer::new(REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -50,10 +50,10 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
-        if let tauri::RunEvent::Exit = event {
-            if let Some(backend) = handle.try_state::<backend::Backend>() {
-                backend.shutdown();
-            }
+        if let tauri::RunEvent::Exit = event
+            && let Some(backend) = handle.try_state::<backend::Backend>()
+        {
+            backend.shutdown();
         }
     });
 }
