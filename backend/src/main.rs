@@ -43,9 +43,13 @@ async fn main() -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             // The first line on stdout is the URL, so scripts and tests can read it.
             println!("chatr-backend listening on http://{addr}");
-            chatr_backend::serve(listener, chatr_backend::AppState::default(), shutdown_signal())
-                .await
-                .context("server failed")?;
+            chatr_backend::serve(
+                listener,
+                chatr_backend::AppState::default(),
+                shutdown_signal(),
+            )
+            .await
+            .context("server failed")?;
             tracing::info!("stopped");
         }
     }

@@ -15,10 +15,7 @@ async fn health_answers_ok_with_the_crate_version() {
         .unwrap();
 
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.headers()[header::CONTENT_TYPE],
-        "application/json"
-    );
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let health: Health = serde_json::from_slice(&body).unwrap();
     assert_eq!(health.status, HealthStatus::Ok);

@@ -170,8 +170,14 @@ mod tests {
 
     #[test]
     fn no_or_blank_server_url_means_embedded() {
-        assert_eq!(BackendConfig::from_value(None).unwrap(), BackendConfig::Embedded);
-        assert_eq!(BackendConfig::from_value(Some("  ")).unwrap(), BackendConfig::Embedded);
+        assert_eq!(
+            BackendConfig::from_value(None).unwrap(),
+            BackendConfig::Embedded
+        );
+        assert_eq!(
+            BackendConfig::from_value(Some("  ")).unwrap(),
+            BackendConfig::Embedded
+        );
     }
 
     #[test]
@@ -186,7 +192,10 @@ mod tests {
     fn server_url_must_be_http_or_https() {
         for bad in ["ftp://example.com", "example.com", "http://", "not a url"] {
             assert!(
-                matches!(BackendConfig::from_value(Some(bad)), Err(Error::BadServerUrl(_))),
+                matches!(
+                    BackendConfig::from_value(Some(bad)),
+                    Err(Error::BadServerUrl(_))
+                ),
                 "{bad} was accepted"
             );
         }
