@@ -31,7 +31,10 @@ test('the status line shows the embedded backend answering over HTTP', async () 
     'the status line never reached the ready state',
   )
   const text = await status.getText()
-  assert.match(text, /Embedded backend at http:\/\/127\.0\.0\.1:\d+ is up \(chatr-backend \d+\.\d+\.\d+\)/)
+  assert.match(
+    text,
+    /Embedded backend at http:\/\/127\.0\.0\.1:\d+ is up \(chatr-backend \d+\.\d+\.\d+\)/,
+  )
   assert.match(text, /Chatr \d+\.\d+\.\d+/)
   await saveScreenshot(driver, 'app-shell')
 })

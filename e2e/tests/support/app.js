@@ -74,6 +74,8 @@ export async function launchApp({ env = {} } = {}) {
 
   async function stop() {
     try {
+      // The last thing the window showed, pass or fail: the first place to look when a test fails.
+      await saveScreenshot(driver, 'last-frame').catch(() => {})
       await driver.quit()
     } finally {
       tauriDriver.kill('SIGTERM')
