@@ -1,0 +1,80 @@
+//! The nouns of Chatr as they travel on the wire: users, chats, messages, presence.
+
+use serde::{Deserialize, Serialize};
+
+/// A user id: the identity provider's prefix and that provider's stable id, e.g. `github:12345` or
+/// `local:6f1c…`. Always assigned by the backend from a verified token, never chosen by a client.
+pub type UserId = String;
+/// A chat id, assigned by the backend (group chats: random; private chats: derived from the pair).
+pub type ChatId = String;
+
+/// Whether a user is reachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Presence {
+    /// At least one connection is open and some device had input recently.
+    Online,
+    /// Connected, but every active device reports no input for the idle threshold.
+    Idle,
+    /// No open connection.
+    Offline,
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Provider-prefixed id.
+    pub id: UserId,
+    /// Display name (from the provider, or typed at local sign-in). Plain text, never HTML.
+    pub name: String,
+    /// The identity provider (`github`, `microsoft`, `oidc`, `local`), for the icon.
+    pub provider: String,
+    /// Current presence.
+    pub presence: Presence,
+}
+
+/// Group chat or private (1:1) chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatKind {
+    /// Anyone may join; the owner may delete it.
+    Group,
+    /// Exactly two users, fixed at creation; nobody else can ever join.
+    Private,
+}
+
+/// A chat as a member (or, for group chats, anyone) sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Chat {
+    /// Server-assigned id.
+    pub id: ChatId,
+    /// Display name. For private chats the backend names it after the other user, per viewer.
+    pub name: String,
+    /// Group or private.
+    pub kind: ChatKind,
+    /// The user who created it; only they may delete a group chat.
+    pub owner: UserId,
+    /// Creation time, milliseconds since the Unix epoch (server clock).
+    pub created_at: i64,
+}
+
+/// A stored chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// The chat it belongs to.
+    pub chat_id: ChatId,
+    /// Position in the chat: strictly increasing, assigned by the store. Clients de-duplicate and
+    /// order by it, and page history with it (`before=` / `after=`).
+    pub seq: u64,
+    /// The sender, stamped by the backend from the verified connection, never from the body.
+    pub from: UserId,
+    /// The text as typed (Markdown source; the UI renders it sanitised).
+    pub text: String,
+    /// Server time of storage, milliseconds since the Unix epoch.
+    pub sent_at: i64,
+    /// The sender's idempotency key: sending the same key twice stores one message.
+    pub client_key: String,
+}
