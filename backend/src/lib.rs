@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`api`]: one module per REST resource; `api::router` assembles them.
+//! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
 //! The caller binds the listener and owns the shutdown signal ([`serve`]), so tests and the desktop
@@ -12,6 +13,7 @@
 //! that matters in memory: any number of instances must be able to serve one hub.
 
 mod api;
+pub mod events;
 
 use std::future::Future;
 use std::time::Duration;
