@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`api`]: one module per REST resource; `api::router` assembles them.
+//! - [`chat`]: pure chat rules: validation, permissions, private-chat ids, presence, rate limits.
 //! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
@@ -13,6 +14,7 @@
 //! that matters in memory: any number of instances must be able to serve one hub.
 
 mod api;
+pub mod chat;
 pub mod events;
 
 use std::future::Future;
