@@ -7,6 +7,7 @@
 //! - [`api`]: one module per REST resource; `api::router` assembles them.
 //! - [`chat`]: pure chat rules: validation, permissions, private-chat ids, presence, rate limits.
 //! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
+//! - [`hub_client`]: the data-plane REST client: the only outbound HTTP to the hub.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
 //! The caller binds the listener and owns the shutdown signal ([`serve`]), so tests and the desktop
@@ -16,6 +17,7 @@
 mod api;
 pub mod chat;
 pub mod events;
+pub mod hub_client;
 
 use std::future::Future;
 use std::time::Duration;
