@@ -8,6 +8,7 @@
 //! - [`chat`]: pure chat rules: validation, permissions, private-chat ids, presence, rate limits.
 //! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
 //! - [`hub_client`]: the data-plane REST client: the only outbound HTTP to the hub.
+//! - [`identity`]: who a caller is: the local device-grant provider, token verification.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
 //! The caller binds the listener and owns the shutdown signal ([`serve`]), so tests and the desktop
@@ -18,6 +19,7 @@ mod api;
 pub mod chat;
 pub mod events;
 pub mod hub_client;
+pub mod identity;
 
 use std::future::Future;
 use std::time::Duration;
