@@ -3,3 +3,4 @@
 //! from something verified here, never from a query string or a request body.
 
 pub mod device_grant;
+pub mod tokens;
