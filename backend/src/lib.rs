@@ -9,6 +9,7 @@
 //! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
 //! - [`hub_client`]: the data-plane REST client: the only outbound HTTP to the hub.
 //! - [`identity`]: who a caller is: the local device-grant provider, token verification.
+//! - `state`: [`Config`] and the [`AppState`] every handler shares.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
 //! The caller binds the listener and owns the shutdown signal ([`serve`]), so tests and the desktop
@@ -20,6 +21,7 @@ pub mod chat;
 pub mod events;
 pub mod hub_client;
 pub mod identity;
+mod state;
 
 use std::future::Future;
 use std::time::Duration;
@@ -30,13 +32,11 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use state::{AppState, Config};
+
 /// How long one HTTP request may take before the server answers 408 and moves on; it also bounds
 /// how long graceful shutdown waits for requests in flight.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Shared, cheaply cloneable state handed to every handler.
-#[derive(Debug, Clone, Default)]
-pub struct AppState {}
 
 /// Builds the backend's HTTP application. Tests drive it with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {

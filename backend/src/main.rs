@@ -23,6 +23,9 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, env = "CHATR_LISTEN", default_value = "127.0.0.1:7071")]
         listen: SocketAddr,
+        /// The URL clients reach this backend at, if not `http://<listen address>`.
+        #[arg(long, env = "CHATR_PUBLIC_URL")]
+        public_url: Option<String>,
     },
 }
 
@@ -36,20 +39,18 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     match Cli::parse().command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, public_url } => {
             let listener = TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
             // The first line on stdout is the URL, so scripts and tests can read it.
             println!("chatr-backend listening on http://{addr}");
-            chatr_backend::serve(
-                listener,
-                chatr_backend::AppState::default(),
-                shutdown_signal(),
-            )
-            .await
-            .context("server failed")?;
+            let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+            let state = chatr_backend::AppState::new(chatr_backend::Config::local(public_url));
+            chatr_backend::serve(listener, state, shutdown_signal())
+                .await
+                .context("server failed")?;
             tracing::info!("stopped");
         }
     }

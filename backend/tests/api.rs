@@ -2,14 +2,14 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chatr_backend::{AppState, app, serve};
+use chatr_backend::{AppState, Config, app, serve};
 use chatr_protocol::{Health, HealthStatus};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 #[tokio::test]
 async fn health_answers_ok_with_the_crate_version() {
-    let response = app(AppState::default())
+    let response = app(state())
         .oneshot(Request::get("/api/health").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -25,7 +25,7 @@ async fn health_answers_ok_with_the_crate_version() {
 
 #[tokio::test]
 async fn health_answers_head_without_a_body() {
-    let response = app(AppState::default())
+    let response = app(state())
         .oneshot(Request::head("/api/health").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -36,7 +36,7 @@ async fn health_answers_head_without_a_body() {
 
 #[tokio::test]
 async fn unknown_route_is_404() {
-    let response = app(AppState::default())
+    let response = app(state())
         .oneshot(Request::get("/api/nope").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -48,7 +48,7 @@ async fn serves_over_a_real_socket_and_shuts_down_on_signal() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, AppState::default(), async {
+    let server = tokio::spawn(serve(listener, state(), async {
         let _ = stop_rx.await;
     }));
 
@@ -66,4 +66,8 @@ async fn serves_over_a_real_socket_and_shuts_down_on_signal() {
         .expect("server stops after the shutdown signal")
         .unwrap()
         .unwrap();
+}
+
+fn state() -> AppState {
+    AppState::new(Config::local("http://127.0.0.1:7071"))
 }

@@ -103,16 +103,17 @@ impl Backend {
             BackendConfig::Embedded => {
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
                 let addr = listener.local_addr()?;
+                let base_url = format!("http://{addr}");
                 let stop = CancellationToken::new();
                 let shutdown = stop.clone().cancelled_owned();
+                let state = chatr_backend::AppState::new(chatr_backend::Config::local(&base_url));
                 tokio::spawn(async move {
-                    let state = chatr_backend::AppState::default();
                     if let Err(err) = chatr_backend::serve(listener, state, shutdown).await {
                         tracing::error!(cause = %err, "embedded backend stopped");
                     }
                 });
                 Ok(Self {
-                    base_url: format!("http://{addr}"),
+                    base_url,
                     mode: Mode::Embedded,
                     http,
                     embedded: Some(stop),

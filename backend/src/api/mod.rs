@@ -1,13 +1,24 @@
 //! The REST API under `/api`: one module per resource, assembled into one router here.
 
 mod health;
+mod local_signin;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::AppState;
 
 /// All REST routes, still waiting for their state.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/health", get(health::get_health))
+    Router::new()
+        .route("/api/health", get(health::get_health))
+        .route(
+            "/api/auth/local/device",
+            post(local_signin::start_device_grant),
+        )
+        .route("/api/auth/local/token", post(local_signin::token))
+        .route(
+            "/api/auth/local/verify",
+            get(local_signin::verify_page).post(local_signin::verify_submit),
+        )
 }
