@@ -1,6 +1,18 @@
-//! Who a caller is: the local sign-in provider (RFC 8628 device grant) and, later, verification of
-//! GitHub, Entra ID and OIDC tokens, and the backend's own session tokens. Identity only ever comes
-//! from something verified here, never from a query string or a request body.
+//! Who a caller is: the local sign-in provider (RFC 8628 device grant), verification of OpenID
+//! Connect id_tokens (Entra ID, any OIDC issuer), and the backend's own tokens. Identity only ever
+//! comes from something verified here, never from a query string or a request body.
 
 pub mod device_grant;
+pub mod oidc;
 pub mod tokens;
+
+/// A user an identity provider vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedUser {
+    /// Provider-prefixed, stable id (`local:<uuid>`, `github:<id>`, `microsoft:<oid>`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The provider's name.
+    pub provider: String,
+}
