@@ -3,6 +3,7 @@
 //! comes from something verified here, never from a query string or a request body.
 
 pub mod device_grant;
+pub mod github;
 pub mod oidc;
 pub mod tokens;
 
