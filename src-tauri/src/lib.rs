@@ -4,6 +4,7 @@
 //! - [`backend`]: which backend the app talks to (the embedded one it starts in-process, or a
 //!   configured remote one) and the HTTP calls to it. Plain Rust, tested without a window.
 //! - [`idle`]: OS-level idle detection (pure policy + one source per OS behind `cfg`).
+//! - [`realtime`]: the hub session's protocol pieces: frames, sequence acks, backoff, wake detection.
 //! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module.
 //!
 //! `run()` builds the app: plugins, managed state, commands. It must stay wiring: logic goes in a
@@ -12,6 +13,7 @@
 pub mod backend;
 mod commands;
 pub mod idle;
+pub mod realtime;
 
 use tauri::Manager;
 use tracing_subscriber::EnvFilter;
