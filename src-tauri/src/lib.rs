@@ -5,6 +5,8 @@
 //!   configured remote one) and the HTTP calls to it. Plain Rust, tested without a window.
 //! - [`idle`]: OS-level idle detection (pure policy + one source per OS behind `cfg`).
 //! - [`realtime`]: the hub session's protocol pieces: frames, sequence acks, backoff, wake detection.
+//! - [`tray_model`]: what the tray shows (unread badge, tooltip, status), pure.
+//! - `tray`: the tray icon and menu, rendered from the model.
 //! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module.
 //!
 //! `run()` builds the app: plugins, managed state, commands. It must stay wiring: logic goes in a
@@ -14,6 +16,8 @@ pub mod backend;
 mod commands;
 pub mod idle;
 pub mod realtime;
+mod tray;
+pub mod tray_model;
 
 use tauri::Manager;
 use tracing_subscriber::EnvFilter;
@@ -40,6 +44,7 @@ pub fn run() {
             let backend = tauri::async_runtime::block_on(backend::Backend::start(config))?;
             tracing::info!(url = %backend.base_url(), mode = ?backend.mode(), "backend ready");
             app.manage(backend);
+            app.manage(tray::TrayState::build(app.handle()));
             Ok(())
         })
         // Registering a command: here, build.rs COMMANDS and capabilities/main.json.
@@ -63,7 +68,7 @@ pub fn run() {
 }
 
 /// Brings the main window to the front (a second launch of the app lands here).
-fn focus_main_window(app: &tauri::AppHandle) {
+pub(crate) fn focus_main_window(app: &tauri::AppHandle) {
     let Some(window) = app.get_webview_window("main") else {
         return;
     };
