@@ -14,8 +14,9 @@ CARGO_FEATURES=(--features chatr-desktop/custom-protocol)
 BUILD_DEBS=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev)
 # Debian packages the tests need on top: a virtual display and session bus, the WebKit WebDriver,
-# Chromium for the UI tests, and ImageMagick for screenshots.
-TEST_DEBS=(xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver chromium imagemagick xdotool x11-utils)
+# Chromium for the UI tests, ImageMagick for screenshots, and a Secret Service for the keyring tests.
+TEST_DEBS=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver chromium imagemagick xdotool x11-utils
+  gnome-keyring)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,6 +1,7 @@
 //! The Chatr desktop app: Tauri wiring only.
 //!
 //! # Layout
+//! - [`auth`]: device-flow sign-in (`oauth2`) and refresh tokens in the OS keyring.
 //! - [`backend`]: which backend the app talks to (the embedded one it starts in-process, or a
 //!   configured remote one) and the HTTP calls to it. Plain Rust, tested without a window.
 //! - [`idle`]: OS-level idle detection (pure policy + one source per OS behind `cfg`).
@@ -12,6 +13,7 @@
 //! `run()` builds the app: plugins, managed state, commands. It must stay wiring: logic goes in a
 //! module that can be tested without a window.
 
+pub mod auth;
 pub mod backend;
 mod commands;
 pub mod idle;

@@ -1,0 +1,249 @@
+//! Signing in with the OAuth 2.0 device authorization grant (RFC 8628) through the `oauth2` crate:
+//! ask the provider for a code, show it, poll until the person approves, and refresh later without
+//! asking again. Works with the backend's local provider, GitHub, Entra ID and any OIDC issuer;
+//! only the endpoints differ ([`Provider`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use oauth2::basic::{BasicClient, BasicTokenResponse};
+use oauth2::{
+    ClientId, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, RefreshToken, Scope,
+    StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
+};
+
+/// The client id Chatr registers with the local provider.
+pub const LOCAL_CLIENT_ID: &str = "chatr-desktop";
+
+/// Why signing in failed, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The provider's endpoints are misconfigured.
+    #[error("the sign-in provider is misconfigured: {0}")]
+    Config(String),
+    /// The provider could not be reached.
+    #[error("cannot reach the sign-in provider: {0}")]
+    Offline(String),
+    /// The code expired before it was approved.
+    #[error("the code expired before it was approved; start again")]
+    Expired,
+    /// The person refused.
+    #[error("sign-in was refused")]
+    Denied,
+    /// The saved sign-in is no longer valid.
+    #[error("the saved sign-in is no longer valid; sign in again")]
+    Revoked,
+    /// Anything else the provider said.
+    #[error("the sign-in provider answered: {0}")]
+    Provider(String),
+}
+
+/// Where a provider's device-flow endpoints are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// Short name, e.g. `local`, `github`, `microsoft`.
+    pub name: String,
+    /// The device authorization endpoint.
+    pub device_authorization_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// Our client id at the provider.
+    pub client_id: String,
+    /// Scopes to ask for.
+    pub scopes: Vec<String>,
+}
+
+impl Provider {
+    /// The local sign-in provider of the backend at `backend_url`.
+    pub fn local(backend_url: &str) -> Self {
+        let base = backend_url.trim_end_matches('/');
+        Self {
+            name: "local".into(),
+            device_authorization_url: format!("{base}/api/auth/local/device"),
+            token_url: format!("{base}/api/auth/local/token"),
+            client_id: LOCAL_CLIENT_ID.into(),
+            scopes: Vec::new(),
+        }
+    }
+
+    /// GitHub's device flow for the OAuth app `client_id`.
+    pub fn github(client_id: &str) -> Self {
+        Self {
+            name: "github".into(),
+            device_authorization_url: "https://github.com/login/device/code".into(),
+            token_url: "https://github.com/login/oauth/access_token".into(),
+            client_id: client_id.into(),
+            scopes: vec!["read:user".into()],
+        }
+    }
+
+    /// Microsoft Entra ID's device flow for the app `client_id` in `tenant`.
+    pub fn microsoft(tenant: &str, client_id: &str) -> Self {
+        let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
+        Self {
+            name: "microsoft".into(),
+            device_authorization_url: format!("{base}/devicecode"),
+            token_url: format!("{base}/token"),
+            client_id: client_id.into(),
+            scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
+        }
+    }
+}
+
+/// What to show the person while we wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The code to type.
+    pub user_code: String,
+    /// Where to type it.
+    pub verification_uri: String,
+    /// The page with the code already filled in, where the provider offers one.
+    pub verification_uri_complete: Option<String>,
+    /// How long the code is valid.
+    pub expires_in: Duration,
+}
+
+/// Tokens from a successful sign-in or refresh.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Tokens {
+    /// For the backend's `POST /api/token` (OIDC providers: prefer `id_token`).
+    pub access_token: String,
+    /// For silent sign-in next time; goes to the keyring, never to a file.
+    pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tokens(<secret>)")
+    }
+}
+
+type Client = BasicClient<EndpointNotSet, EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// A device sign-in in progress or a refresh, against one provider.
+#[derive(Debug, Clone)]
+pub struct DeviceLogin {
+    provider: Provider,
+    client: Client,
+    http: reqwest::Client,
+}
+
+impl DeviceLogin {
+    /// Prepares a sign-in with `provider`.
+    pub fn new(provider: Provider) -> Result<Self, Error> {
+        let client = BasicClient::new(ClientId::new(provider.client_id.clone()))
+            .set_device_authorization_url(
+                DeviceAuthorizationUrl::new(provider.device_authorization_url.clone())
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            )
+            .set_token_uri(
+                TokenUrl::new(provider.token_url.clone())
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            );
+        // No redirects: following them from a token endpoint opens the door to SSRF.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Self {
+            provider,
+            client,
+            http,
+        })
+    }
+
+    /// The provider this login talks to.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Asks the provider for a code.
+    pub async fn start(&self) -> Result<(Pending, StandardDeviceAuthorizationResponse), Error> {
+        let details: StandardDeviceAuthorizationResponse = self
+            .client
+            .exchange_device_code()
+            .add_scopes(self.provider.scopes.iter().cloned().map(Scope::new))
+            .request_async(&self.http)
+            .await
+            .map_err(classify)?;
+        let pending = Pending {
+            user_code: details.user_code().secret().clone(),
+            verification_uri: details.verification_uri().to_string(),
+            verification_uri_complete: details
+                .verification_uri_complete()
+                .map(|uri| uri.secret().clone()),
+            expires_in: details.expires_in(),
+        };
+        Ok((pending, details))
+    }
+
+    /// Polls until the person approves, refuses, or the code expires. `sleep` waits between polls
+    /// (tests pass a short one); the provider's `interval` and `slow_down` are honoured.
+    pub async fn wait<S, F>(
+        &self,
+        details: &StandardDeviceAuthorizationResponse,
+        sleep: S,
+    ) -> Result<Tokens, Error>
+    where
+        S: Fn(Duration) -> F,
+        F: Future<Output = ()>,
+    {
+        let response: BasicTokenResponse = self
+            .client
+            .exchange_device_access_token(details)
+            .request_async(&self.http, sleep, None)
+            .await
+            .map_err(classify)?;
+        Ok(tokens(&response))
+    }
+
+    /// Exchanges a saved refresh token for fresh tokens (silent sign-in).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, Error> {
+        let response = self
+            .client
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|err| match classify(err) {
+                Error::Provider(_) | Error::Expired | Error::Denied => Error::Revoked,
+                other => other,
+            })?;
+        let mut fresh = tokens(&response);
+        // Providers that do not rotate refresh tokens keep the old one valid.
+        fresh
+            .refresh_token
+            .get_or_insert_with(|| refresh_token.to_owned());
+        Ok(fresh)
+    }
+}
+
+fn tokens(response: &BasicTokenResponse) -> Tokens {
+    Tokens {
+        access_token: response.access_token().secret().clone(),
+        refresh_token: response.refresh_token().map(|t| t.secret().clone()),
+    }
+}
+
+fn classify<RE, T>(err: oauth2::RequestTokenError<RE, T>) -> Error
+where
+    RE: std::error::Error + 'static,
+    T: oauth2::ErrorResponse + 'static,
+{
+    use oauth2::RequestTokenError as E;
+    match err {
+        E::ServerResponse(response) => {
+            let text = response.to_string();
+            if text.contains("expired_token") {
+                Error::Expired
+            } else if text.contains("access_denied") {
+                Error::Denied
+            } else {
+                Error::Provider(text)
+            }
+        }
+        E::Request(err) => Error::Offline(err.to_string()),
+        E::Parse(err, _) => Error::Provider(err.to_string()),
+        E::Other(text) => Error::Provider(text),
+    }
+}

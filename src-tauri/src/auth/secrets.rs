@@ -1,0 +1,160 @@
+//! Refresh tokens in the OS keyring (Secret Service on Linux, Credential Manager on Windows,
+//! Keychain on macOS), under the service name `chatr`: one entry per remembered account. Nothing
+//! secret is ever written to a file; the list of accounts (names, ids) lives in the app's settings.
+//! Keyring calls block (D-Bus round trips): call them from a blocking task.
+
+/// The keyring service every Chatr secret is filed under.
+pub const SERVICE: &str = "chatr";
+
+/// Why the keyring could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("the system keyring is not available: {0}")]
+pub struct Error(#[from] keyring::Error);
+
+/// The keyring entry name of one account: which backend, which provider, which user.
+pub fn account_key(backend_url: &str, provider: &str, user_id: &str) -> String {
+    format!("{}|{provider}|{user_id}", backend_url.trim_end_matches('/'))
+}
+
+/// Reads and writes refresh tokens.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    service: String,
+}
+
+impl Default for Secrets {
+    fn default() -> Self {
+        Self {
+            service: SERVICE.to_owned(),
+        }
+    }
+}
+
+impl Secrets {
+    /// Secrets under another service name (tests use their own).
+    pub fn with_service(service: impl Into<String>) -> Self {
+        Self {
+            service: service.into(),
+        }
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry, Error> {
+        Ok(keyring::Entry::new(&self.service, account)?)
+    }
+
+    /// Saves (or replaces) the refresh token of `account`.
+    pub fn save(&self, account: &str, refresh_token: &str) -> Result<(), Error> {
+        Ok(self.entry(account)?.set_password(refresh_token)?)
+    }
+
+    /// The refresh token of `account`, if one is saved.
+    pub fn load(&self, account: &str) -> Result<Option<String>, Error> {
+        match self.entry(account)?.get_password() {
+            Ok(token) => Ok(Some(token)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Forgets `account`'s token (sign-out). Forgetting what is not there is not an error.
+    pub fn delete(&self, account: &str) -> Result<(), Error> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+#[allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+mod tests {
+    //! Against a real Secret Service: each test process starts its own session bus and an unlocked
+    //! gnome-keyring in a temporary home, so nothing touches the developer's keyring.
+
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Child, Command, Stdio};
+
+    struct SecretService {
+        bus: Child,
+        _home: std::path::PathBuf,
+    }
+
+    impl SecretService {
+        fn start() -> Self {
+            let home = std::env::temp_dir().join(format!("chatr-keyring-{}", std::process::id()));
+            std::fs::create_dir_all(&home).unwrap();
+            let mut bus = Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("dbus-daemon must be installed (Debian package dbus)");
+            let mut address = String::new();
+            BufReader::new(bus.stdout.take().unwrap())
+                .read_line(&mut address)
+                .unwrap();
+            let address = address.trim().to_owned();
+            // SAFETY: nextest runs every test in its own process, and this runs before any thread
+            // of this test reads the environment.
+            #[allow(unsafe_code)]
+            unsafe {
+                std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &address);
+            }
+            let mut keyring = Command::new("gnome-keyring-daemon")
+                .args(["--unlock", "--components=secrets"])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .env("HOME", &home)
+                .env("XDG_DATA_HOME", home.join("data"))
+                .env("XDG_RUNTIME_DIR", &home)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("gnome-keyring-daemon must be installed (Debian package gnome-keyring)");
+            keyring
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"test-password")
+                .unwrap();
+            // The daemon forks into the background once it holds the bus name.
+            keyring.wait().unwrap();
+            Self { bus, _home: home }
+        }
+    }
+
+    impl Drop for SecretService {
+        fn drop(&mut self) {
+            // gnome-keyring-daemon exits with its session bus.
+            let _ = self.bus.kill();
+            let _ = self.bus.wait();
+        }
+    }
+
+    #[test]
+    fn a_token_is_saved_read_back_and_deleted() {
+        let _service = SecretService::start();
+        let secrets = Secrets::with_service("chatr-test");
+        let account = account_key("http://127.0.0.1:7071/", "local", "local:1");
+        assert_eq!(account, "http://127.0.0.1:7071|local|local:1");
+
+        assert_eq!(secrets.load(&account).unwrap(), None);
+        secrets.save(&account, "refresh-1").unwrap();
+        assert_eq!(
+            secrets.load(&account).unwrap().as_deref(),
+            Some("refresh-1")
+        );
+        secrets.save(&account, "refresh-2").unwrap();
+        assert_eq!(
+            secrets.load(&account).unwrap().as_deref(),
+            Some("refresh-2")
+        );
+
+        // Another account is another entry.
+        let other = account_key("http://127.0.0.1:7071", "local", "local:2");
+        assert_eq!(secrets.load(&other).unwrap(), None);
+
+        secrets.delete(&account).unwrap();
+        assert_eq!(secrets.load(&account).unwrap(), None);
+        secrets.delete(&account).unwrap();
+    }
+}
