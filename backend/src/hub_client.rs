@@ -260,15 +260,7 @@ impl HubClient {
         connection: &str,
         group: &str,
     ) -> Result<(), Error> {
-        let url = self.url(
-            &[
-                "permissions",
-                permission.as_str(),
-                "connections",
-                connection,
-            ],
-            &[("targetName", group)],
-        );
+        let url = self.permission_url(permission, connection, group);
         self.call("grant permission", Method::PUT, url).await
     }
 
@@ -279,7 +271,12 @@ impl HubClient {
         connection: &str,
         group: &str,
     ) -> Result<(), Error> {
-        let url = self.url(
+        let url = self.permission_url(permission, connection, group);
+        self.call("revoke permission", Method::DELETE, url).await
+    }
+
+    fn permission_url(&self, permission: Permission, connection: &str, group: &str) -> Url {
+        self.url(
             &[
                 "permissions",
                 permission.as_str(),
@@ -287,8 +284,7 @@ impl HubClient {
                 connection,
             ],
             &[("targetName", group)],
-        );
-        self.call("revoke permission", Method::DELETE, url).await
+        )
     }
 
     /// A WebSocket URL with which `user_id` can connect to the hub for `ttl`, holding `roles` (none:
