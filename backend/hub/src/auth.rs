@@ -83,8 +83,12 @@ fn decode(token: &str, keys: &[String]) -> Result<RawClaims, AuthError> {
     Err(last)
 }
 
+/// Audiences compare case-insensitively and percent-decoded, as Microsoft's emulator does: SDKs
+/// and HTTP clients differ in which characters of a URL they escape.
 fn normalise(url: &str) -> String {
-    url.trim_end_matches('/').to_ascii_lowercase()
+    percent_encoding::percent_decode_str(url.trim_end_matches('/'))
+        .decode_utf8_lossy()
+        .to_ascii_lowercase()
 }
 
 fn audience_matches(aud: Option<StringOrVec>, accepted: &[&str]) -> bool {
@@ -240,6 +244,15 @@ mod tests {
             KEY,
         );
         assert!(verify_rest_token(&token, &keys(), url).is_err());
+    }
+
+    #[test]
+    fn rest_audience_tolerates_different_escaping() {
+        let sent =
+            "http://h/api/hubs/chat/:send?api-version=2024-01-01&filter=%27g%27%20in%20groups";
+        let signed = "http://h/api/hubs/chat/:send?api-version=2024-01-01&filter='g' in groups";
+        let token = sign(json!({"aud": signed, "exp": now() + 60}), KEY);
+        assert!(verify_rest_token(&token, &keys(), sent).is_ok());
     }
 
     #[test]
