@@ -76,10 +76,17 @@ build_ui() {
   (cd "$ROOT/ui" && npm run --silent build)
 }
 
-# build_app [cargo flags...]: the self-contained desktop binary (UI embedded), debug unless flags say.
+# build_bins [cargo flags...]: every binary of the workspace (desktop app with its UI embedded,
+# chatr-backend, chatr-hub). Always the whole workspace with the same features, so no step
+# recompiles what another step built.
+build_bins() {
+  (cd "$ROOT" && cargo build --workspace --bins "${CARGO_FEATURES[@]}" "$@")
+}
+
+# build_app [cargo flags...]: the UI bundle, then the binaries; debug unless flags say.
 build_app() {
   build_ui
-  (cd "$ROOT" && cargo build -p chatr-desktop "${CARGO_FEATURES[@]}" "$@")
+  build_bins "$@"
 }
 
 # Step timing: `step NAME CMD...` runs CMD and records how long it took; `print_timings` prints them.

@@ -304,16 +304,19 @@ impl Upstream {
                 .send()
                 .await;
         }
+        // The answer may list several origins, in one header or in several (the official
+        // Express handler sends one header per allowed endpoint).
         let allowed = response
             .ok()
             .filter(|r| r.status().is_success())
             .is_some_and(|r| {
-                header_string(&r, "webhook-allowed-origin").is_some_and(|value| {
-                    value
-                        .split(',')
-                        .map(str::trim)
-                        .any(|o| o == "*" || o.eq_ignore_ascii_case(&self.origin))
-                })
+                r.headers()
+                    .get_all("webhook-allowed-origin")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .map(str::trim)
+                    .any(|o| o == "*" || o.eq_ignore_ascii_case(&self.origin))
             });
         if allowed {
             lock(&self.validated).insert(url);
