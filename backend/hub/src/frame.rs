@@ -445,4 +445,25 @@ mod tests {
         assert_eq!(connected["reconnectionToken"], "t");
         assert_eq!(connected["event"], "connected");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_arbitrary_text_never_panics(text in ".{0,200}") {
+            let _ = decode(&text);
+        }
+
+        #[test]
+        fn decoding_request_shaped_json_never_panics(
+            kind in "(joinGroup|leaveGroup|sendToGroup|event|sequenceAck|ping|[a-z]{1,8})",
+            group in proptest::option::of(".{0,40}"),
+            event in proptest::option::of("[a-zA-Z0-9_.-]{0,20}"),
+            data_type in "(json|text|binary|protobuf|[a-z]{1,5})",
+            ack in proptest::option::of(proptest::num::u64::ANY),
+            data in proptest::option::of(".{0,40}"),
+        ) {
+            let frame = json!({"type": kind, "group": group, "event": event, "dataType": data_type,
+                               "ackId": ack, "data": data});
+            let _ = decode(&frame.to_string());
+        }
+    }
 }

@@ -546,4 +546,26 @@ mod tests {
         let nots = format!("{}true", "not ".repeat(100));
         assert!(Filter::parse(&nots).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_arbitrary_filters_never_panics(text in ".{0,120}") {
+            let _ = Filter::parse(&text);
+        }
+
+        #[test]
+        fn parsing_filter_shaped_text_never_panics(
+            words in proptest::collection::vec(
+                "(userId|groups|connectionId|protocol|eq|ne|gt|in|and|or|not|\\(|\\)|,|'[a-z]{0,3}'|[0-9]{1,3}|null|true|tolower|length|substring)",
+                0..30,
+            ),
+        ) {
+            let text = words.join(" ");
+            if let Ok(filter) = Filter::parse(&text) {
+                // Whatever parses can be evaluated.
+                let conn = Conn::new("chat", Some("u".into()), crate::engine::Protocol::Json, &[], None);
+                let _ = filter.matches(&conn);
+            }
+        }
+    }
 }
