@@ -9,6 +9,7 @@
 //! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
 //! - [`hub_client`]: the data-plane REST client: the only outbound HTTP to the hub.
 //! - [`identity`]: who a caller is: the local device-grant provider, token verification.
+//! - [`store`]: everything the backend remembers, behind one `Store` trait (SQLite; Table Storage).
 //! - `state`: [`Config`] and the [`AppState`] every handler shares.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
@@ -22,6 +23,7 @@ pub mod events;
 pub mod hub_client;
 pub mod identity;
 mod state;
+pub mod store;
 
 use std::future::Future;
 use std::time::Duration;

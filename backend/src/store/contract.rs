@@ -1,0 +1,300 @@
+//! The contract every [`Store`] implementation must keep, as a test suite shared by all of them:
+//! `tests/store_sqlite.rs` runs it on SQLite; a Table Storage implementation runs it on Azurite.
+//! Each function takes a fresh, empty store and panics on the first broken rule (test support code:
+//! it lives in the library so every implementation's tests can call it).
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::sync::Arc;
+
+use chatr_protocol::{Chat, ChatKind};
+
+use super::{ChatRecord, Error, Page, Store, UserRecord};
+
+fn group(id: &str, owner: &str) -> ChatRecord {
+    ChatRecord {
+        chat: Chat {
+            id: id.into(),
+            name: format!("Chat {id}"),
+            kind: ChatKind::Group,
+            owner: owner.into(),
+            created_at: 1_700_000_000_000,
+        },
+        pair: None,
+    }
+}
+
+/// Users are created, renamed and listed.
+pub async fn users_upsert_and_list(store: Arc<dyn Store>) {
+    let ada = UserRecord {
+        id: "local:1".into(),
+        name: "Ada".into(),
+        provider: "local".into(),
+    };
+    store.upsert_user(&ada).await.unwrap();
+    assert_eq!(store.user("local:1").await.unwrap(), Some(ada.clone()));
+    let renamed = UserRecord {
+        name: "Ada L.".into(),
+        ..ada
+    };
+    store.upsert_user(&renamed).await.unwrap();
+    assert_eq!(store.user("local:1").await.unwrap().unwrap().name, "Ada L.");
+    assert_eq!(store.users().await.unwrap().len(), 1);
+    assert_eq!(store.user("nobody").await.unwrap(), None);
+}
+
+/// Connections are per user; idle flags are kept per connection; removal reports what is left.
+pub async fn connections_track_presence_per_device(store: Arc<dyn Store>) {
+    assert!(store.add_connection("u", "c1").await.unwrap().len() == 1);
+    let both = store.add_connection("u", "c2").await.unwrap();
+    assert_eq!(both.len(), 2);
+    let after = store.set_idle("u", "c1", true).await.unwrap();
+    assert_eq!(after.iter().filter(|c| c.idle).count(), 1);
+    // Adding a connection twice changes nothing.
+    assert_eq!(store.add_connection("u", "c2").await.unwrap().len(), 2);
+    assert_eq!(store.remove_connection("u", "c2").await.unwrap().len(), 1);
+    let last = store.remove_connection("u", "c1").await.unwrap();
+    assert!(last.is_empty(), "the last connection is gone");
+    assert!(store.connections("other").await.unwrap().is_empty());
+}
+
+/// Creating a chat never overwrites one (the seed's bug 8).
+pub async fn chats_are_never_overwritten(store: Arc<dyn Store>) {
+    store
+        .create_chat(&group("c1", "owner"), &["owner".into()])
+        .await
+        .unwrap();
+    let impostor = ChatRecord {
+        chat: Chat {
+            name: "Hijacked".into(),
+            owner: "evil".into(),
+            ..group("c1", "x").chat
+        },
+        pair: None,
+    };
+    assert!(matches!(
+        store.create_chat(&impostor, &[]).await,
+        Err(Error::AlreadyExists(_))
+    ));
+    let stored = store.chat("c1").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.chat.name.as_str(), stored.chat.owner.as_str()),
+        ("Chat c1", "owner")
+    );
+    assert_eq!(store.members("c1").await.unwrap(), ["owner"]);
+}
+
+/// Membership is indexed both ways and survives concurrent joins.
+pub async fn membership_both_ways_and_concurrent_joins(store: Arc<dyn Store>) {
+    store
+        .create_chat(&group("c1", "o"), &["o".into()])
+        .await
+        .unwrap();
+    store.create_chat(&group("c2", "o"), &[]).await.unwrap();
+    let joins: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_member("c1", &format!("u{i:02}")).await.unwrap() })
+        })
+        .collect();
+    for join in joins {
+        assert!(join.await.unwrap(), "every join is new");
+    }
+    assert_eq!(
+        store.members("c1").await.unwrap().len(),
+        21,
+        "no join was lost"
+    );
+    assert!(
+        !store.add_member("c1", "u00").await.unwrap(),
+        "joining twice is not new"
+    );
+    store.add_member("c2", "u00").await.unwrap();
+    let chats: Vec<String> = store
+        .chats_of("u00")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.chat.id)
+        .collect();
+    assert_eq!(chats, ["c1", "c2"]);
+    assert!(store.is_member("c1", "u05").await.unwrap());
+    assert!(store.remove_member("c1", "u05").await.unwrap());
+    assert!(!store.is_member("c1", "u05").await.unwrap());
+    assert!(!store.remove_member("c1", "u05").await.unwrap());
+    assert!(matches!(
+        store.add_member("nope", "u").await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+/// Deleting a chat removes its members and history.
+pub async fn deleting_a_chat_removes_everything_of_it(store: Arc<dyn Store>) {
+    store
+        .create_chat(&group("c1", "o"), &["o".into(), "a".into()])
+        .await
+        .unwrap();
+    store
+        .append_message("c1", "o", "hi", "k1", 1)
+        .await
+        .unwrap();
+    store.delete_chat("c1").await.unwrap();
+    assert_eq!(store.chat("c1").await.unwrap(), None);
+    assert!(store.chats_of("a").await.unwrap().is_empty());
+    assert!(store.members("c1").await.unwrap().is_empty());
+    assert!(
+        store
+            .messages("c1", Page::Latest, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.delete_chat("c1").await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(store.group_chats().await.unwrap().is_empty());
+}
+
+/// Private chats keep their pair; group listing leaves them out.
+pub async fn private_chats_keep_their_pair(store: Arc<dyn Store>) {
+    let private = ChatRecord {
+        chat: Chat {
+            id: "private-1".into(),
+            name: String::new(),
+            kind: ChatKind::Private,
+            owner: "a".into(),
+            created_at: 1,
+        },
+        pair: Some(("a".into(), "b".into())),
+    };
+    store
+        .create_chat(&private, &["a".into(), "b".into()])
+        .await
+        .unwrap();
+    store.create_chat(&group("g", "a"), &[]).await.unwrap();
+    assert_eq!(
+        store.chat("private-1").await.unwrap().unwrap().pair,
+        Some(("a".into(), "b".into()))
+    );
+    let groups: Vec<String> = store
+        .group_chats()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(groups, ["g"]);
+}
+
+/// Messages are numbered per chat in order; a resend with the same key returns the original.
+pub async fn messages_are_numbered_and_idempotent(store: Arc<dyn Store>) {
+    store.create_chat(&group("c1", "o"), &[]).await.unwrap();
+    store.create_chat(&group("c2", "o"), &[]).await.unwrap();
+    let first = store
+        .append_message("c1", "o", "one", "k1", 10)
+        .await
+        .unwrap();
+    let second = store
+        .append_message("c1", "o", "two", "k2", 11)
+        .await
+        .unwrap();
+    assert_eq!((first.seq, second.seq), (1, 2));
+    let again = store
+        .append_message("c1", "o", "one (resent)", "k1", 12)
+        .await
+        .unwrap();
+    assert_eq!(again, first, "the resend returns the stored original");
+    // Another sender may use the same key; another chat numbers from 1.
+    assert_eq!(
+        store
+            .append_message("c1", "x", "x", "k1", 13)
+            .await
+            .unwrap()
+            .seq,
+        3
+    );
+    assert_eq!(
+        store
+            .append_message("c2", "o", "other", "k1", 14)
+            .await
+            .unwrap()
+            .seq,
+        1
+    );
+    assert_eq!(
+        store.messages("c1", Page::Latest, 50).await.unwrap().len(),
+        3
+    );
+    assert!(matches!(
+        store.append_message("nope", "o", "t", "k", 1).await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+/// Concurrent appends to one chat get distinct, gap-free numbers.
+pub async fn concurrent_appends_get_distinct_numbers(store: Arc<dyn Store>) {
+    store.create_chat(&group("c1", "o"), &[]).await.unwrap();
+    let appends: Vec<_> = (0..50)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .append_message("c1", "o", "t", &format!("k{i}"), i)
+                    .await
+                    .unwrap()
+                    .seq
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for append in appends {
+        seqs.push(append.await.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=50).collect::<Vec<u64>>());
+}
+
+/// Paging: latest, before and after, each oldest first, with limits.
+pub async fn history_pages_both_ways(store: Arc<dyn Store>) {
+    store.create_chat(&group("c1", "o"), &[]).await.unwrap();
+    for i in 1..=10 {
+        store
+            .append_message("c1", "o", &format!("m{i}"), &format!("k{i}"), i)
+            .await
+            .unwrap();
+    }
+    let seqs =
+        |page: Vec<chatr_protocol::Message>| page.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(store.messages("c1", Page::Latest, 3).await.unwrap()),
+        [8, 9, 10]
+    );
+    assert_eq!(
+        seqs(store.messages("c1", Page::Before(8), 3).await.unwrap()),
+        [5, 6, 7]
+    );
+    assert_eq!(
+        seqs(store.messages("c1", Page::Before(2), 3).await.unwrap()),
+        [1]
+    );
+    assert_eq!(
+        seqs(store.messages("c1", Page::After(7), 2).await.unwrap()),
+        [8, 9]
+    );
+    assert!(
+        store
+            .messages("c1", Page::After(10), 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.messages("c1", Page::Latest, 0).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        store.messages("c1", Page::Latest, 10_000).await,
+        Err(Error::Invalid(_))
+    ));
+}
