@@ -155,6 +155,9 @@ struct ClientClaims<'a> {
     iat: u64,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     role: &'a [String],
+    /// Profile claims the service forwards to our `connect` handler (signed, so trustworthy).
+    #[serde(flatten)]
+    profile: std::collections::BTreeMap<&'a str, &'a str>,
 }
 
 impl HubClient {
@@ -288,8 +291,15 @@ impl HubClient {
     }
 
     /// A WebSocket URL with which `user_id` can connect to the hub for `ttl`, holding `roles` (none:
-    /// Chatr grants per-group permissions as users join chats). Signed locally with the access key.
-    pub fn client_url(&self, user_id: &str, roles: &[String], ttl: Duration) -> Result<Url, Error> {
+    /// Chatr grants per-group permissions as users join chats) and `profile` claims (name,
+    /// provider) that come back in the `connect` event. Signed locally with the access key.
+    pub fn client_url(
+        &self,
+        user_id: &str,
+        roles: &[String],
+        profile: &[(&str, &str)],
+        ttl: Duration,
+    ) -> Result<Url, Error> {
         let key = self.access_key()?;
         let mut base = self.connection.endpoint.clone();
         base.set_path(&format!("client/hubs/{}", self.hub));
@@ -300,6 +310,7 @@ impl HubClient {
             iat: now,
             exp: now + ttl.as_secs(),
             role: roles,
+            profile: profile.iter().copied().collect(),
         };
         let token = jsonwebtoken::encode(
             &Header::default(),
@@ -484,7 +495,12 @@ mod tests {
     #[test]
     fn client_urls_carry_the_user_and_no_roles() {
         let url = client()
-            .client_url("github:1", &[], Duration::from_secs(3600))
+            .client_url(
+                "github:1",
+                &[],
+                &[("name", "Ada")],
+                Duration::from_secs(3600),
+            )
             .unwrap();
         assert_eq!(url.scheme(), "ws");
         assert_eq!(url.path(), "/client/hubs/chat");
@@ -503,6 +519,7 @@ mod tests {
         .unwrap()
         .claims;
         assert_eq!(claims["sub"], "github:1");
+        assert_eq!(claims["name"], "Ada");
         assert!(claims.get("role").is_none());
     }
 }

@@ -6,10 +6,12 @@
 //! # Layout
 //! - [`api`]: one module per REST resource; `api::router` assembles them.
 //! - [`chat`]: pure chat rules: validation, permissions, private-chat ids, presence, rate limits.
+//! - `chat_service`: one operation per client event: rules, then store, then hub.
 //! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
 //! - [`hub_client`]: the data-plane REST client: the only outbound HTTP to the hub.
 //! - [`identity`]: who a caller is: the local device-grant provider, token verification.
 //! - [`store`]: everything the backend remembers, behind one `Store` trait (SQLite; Table Storage).
+//! - [`local`]: hub and backend together in this process, on loopback (the embedded default).
 //! - `state`: [`Config`] and the [`AppState`] every handler shares.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
@@ -19,9 +21,11 @@
 
 mod api;
 pub mod chat;
+mod chat_service;
 pub mod events;
 pub mod hub_client;
 pub mod identity;
+pub mod local;
 mod state;
 pub mod store;
 
@@ -34,7 +38,7 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use state::{AppState, Config};
+pub use state::{AppState, Config, HubSettings};
 
 /// How long one HTTP request may take before the server answers 408 and moves on; it also bounds
 /// how long graceful shutdown waits for requests in flight.

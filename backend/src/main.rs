@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 /// Chatr's server: the REST API for the desktop app and the Web PubSub event handler.
@@ -26,6 +25,9 @@ enum Command {
         /// The URL clients reach this backend at, if not `http://<listen address>`.
         #[arg(long, env = "CHATR_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The SQLite database file; in memory when absent.
+        #[arg(long, env = "CHATR_DATABASE")]
+        database: Option<std::path::PathBuf>,
     },
 }
 
@@ -39,22 +41,44 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     match Cli::parse().command {
-        Command::Serve { listen, public_url } => {
-            let listener = TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            let addr = listener.local_addr()?;
+        Command::Serve {
+            listen,
+            public_url,
+            database,
+        } => {
+            let tweak = |config: &mut chatr_backend::Config| {
+                if let Some(url) = public_url {
+                    config.public_url = url;
+                }
+            };
+            let local =
+                chatr_backend::local::start(listen, database, tweak, std::future::pending())
+                    .await
+                    .with_context(|| format!("cannot start the backend on {listen}"))?;
             // The first line on stdout is the URL, so scripts and tests can read it.
-            println!("chatr-backend listening on http://{addr}");
-            let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
-            let state = chatr_backend::AppState::new(chatr_backend::Config::local(public_url));
-            chatr_backend::serve(listener, state, shutdown_signal())
-                .await
-                .context("server failed")?;
+            println!("chatr-backend listening on {}", local.backend_url);
+            tracing::info!(hub = %redact_key(&local.hub_connection_string), "embedded hub running");
+            shutdown_signal().await;
+            local.stop();
             tracing::info!("stopped");
         }
     }
     Ok(())
+}
+
+/// The connection string with its access key hidden, for logs.
+fn redact_key(connection_string: &str) -> String {
+    connection_string
+        .split(';')
+        .map(|part| {
+            if part.to_ascii_lowercase().starts_with("accesskey=") {
+                "AccessKey=<redacted>"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Completes on Ctrl+C or, on Unix, SIGTERM.

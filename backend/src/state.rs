@@ -1,11 +1,38 @@
 //! The backend's configuration and the state every handler shares, built once at start-up.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rand::RngCore;
 
+use crate::chat::rate_limit::TokenBucket;
+use crate::chat::validate::Limits;
+use crate::hub_client::{self, ConnectionString, HubClient};
 use crate::identity::device_grant::{DeviceGrants, GrantTiming};
 use crate::identity::tokens::TokenIssuer;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{self, Store};
+
+/// Why the backend cannot start with this configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The Web PubSub connection string is unusable.
+    #[error(transparent)]
+    Hub(#[from] hub_client::Error),
+}
+
+/// Where the Web PubSub service (or chatr-hub) is.
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// `Endpoint=…;AccessKey=…;Version=1.0;`.
+    pub connection_string: String,
+    /// The hub name.
+    pub hub: String,
+}
 
 /// How the backend is configured.
 #[derive(Clone)]
@@ -18,6 +45,16 @@ pub struct Config {
     pub local_signin: bool,
     /// Timing of local sign-in grants.
     pub grant_timing: GrantTiming,
+    /// The hub; `None` serves only health and sign-in.
+    pub hub: Option<HubSettings>,
+    /// Hosts allowed to send events (abuse protection); `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// The SQLite file; `None` keeps everything in memory (tests, throwaway runs).
+    pub database: Option<PathBuf>,
+    /// Message and name limits.
+    pub limits: Limits,
+    /// Messages a user may send in a burst, and per second after it.
+    pub rate: (u32, f64),
 }
 
 impl std::fmt::Debug for Config {
@@ -26,12 +63,15 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("session_secret", &"<redacted>")
             .field("local_signin", &self.local_signin)
+            .field("hub", &self.hub.as_ref().map(|h| &h.hub))
+            .field("database", &self.database)
             .finish_non_exhaustive()
     }
 }
 
 impl Config {
-    /// Local mode at `public_url`: local sign-in on, a fresh random session secret.
+    /// Local mode at `public_url`: local sign-in on, a fresh random session secret, no hub yet,
+    /// an in-memory store.
     pub fn local(public_url: impl Into<String>) -> Self {
         let mut secret = vec![0; 32];
         rand::rng().fill_bytes(&mut secret);
@@ -40,6 +80,11 @@ impl Config {
             session_secret: secret,
             local_signin: true,
             grant_timing: GrantTiming::default(),
+            hub: None,
+            allowed_origins: vec!["*".into()],
+            database: None,
+            limits: Limits::default(),
+            rate: (20, 10.0),
         }
     }
 }
@@ -54,18 +99,49 @@ pub(crate) struct Shared {
     pub(crate) tokens: TokenIssuer,
     /// `Some` only when local sign-in is on. A `std` mutex: never held across an `.await`.
     pub(crate) local_grants: Option<Mutex<DeviceGrants>>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) hub: Option<HubClient>,
+    /// Keys that sign the service's events (from the connection string).
+    pub(crate) event_keys: Vec<String>,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) limits: Limits,
+    pub(crate) rate: (u32, f64),
+    /// Per-user flood control (per instance; see `chat::rate_limit`).
+    pub(crate) buckets: Mutex<HashMap<String, TokenBucket>>,
 }
 
 impl AppState {
-    /// Builds the state from the configuration.
-    pub fn new(config: Config) -> Self {
-        Self(Arc::new(Shared {
+    /// Builds the state from the configuration, opening the store.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let store: Arc<dyn Store> = match &config.database {
+            Some(path) => Arc::new(SqliteStore::open(path)?),
+            None => Arc::new(SqliteStore::in_memory()?),
+        };
+        let (hub, event_keys) = match &config.hub {
+            Some(settings) => {
+                let connection = ConnectionString::parse(&settings.connection_string)?;
+                let keys = connection.access_key.iter().cloned().collect();
+                (
+                    Some(HubClient::new(connection, settings.hub.clone())?),
+                    keys,
+                )
+            }
+            None => (None, Vec::new()),
+        };
+        Ok(Self(Arc::new(Shared {
             public_url: config.public_url,
             tokens: TokenIssuer::new(&config.session_secret),
             local_grants: config
                 .local_signin
                 .then(|| Mutex::new(DeviceGrants::new(config.grant_timing))),
-        }))
+            store,
+            hub,
+            event_keys,
+            allowed_origins: config.allowed_origins,
+            limits: config.limits,
+            rate: config.rate,
+            buckets: Mutex::new(HashMap::new()),
+        })))
     }
 
     pub(crate) fn shared(&self) -> &Shared {

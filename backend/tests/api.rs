@@ -69,5 +69,5 @@ async fn serves_over_a_real_socket_and_shuts_down_on_signal() {
 }
 
 fn state() -> AppState {
-    AppState::new(Config::local("http://127.0.0.1:7071"))
+    AppState::new(Config::local("http://127.0.0.1:7071")).expect("in-memory state builds")
 }

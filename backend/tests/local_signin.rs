@@ -19,7 +19,7 @@ fn state() -> AppState {
     let mut config = Config::local("http://127.0.0.1:7071");
     // Let the test poll back to back without `slow_down`.
     config.grant_timing.interval = Duration::ZERO;
-    AppState::new(config)
+    AppState::new(config).unwrap()
 }
 
 async fn post_form(state: &AppState, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
@@ -178,7 +178,7 @@ async fn a_denied_grant_says_access_denied() {
 
 #[tokio::test]
 async fn polling_too_fast_is_slowed_down() {
-    let state = AppState::new(Config::local("http://127.0.0.1:7071"));
+    let state = AppState::new(Config::local("http://127.0.0.1:7071")).unwrap();
     let grant = start(&state).await;
     let poll = [
         ("grant_type", DEVICE_GRANT),
@@ -238,7 +238,7 @@ async fn bad_requests_get_oauth_errors() {
 async fn local_signin_is_off_unless_configured() {
     let mut config = Config::local("https://chatr.example.com");
     config.local_signin = false;
-    let state = AppState::new(config);
+    let state = AppState::new(config).unwrap();
     let (status, _) = post_form(
         &state,
         "/api/auth/local/device",

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use chatr_protocol::Health;
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 /// The environment variable that points the app at a remote backend.
 pub const SERVER_URL_VAR: &str = "CHATR_SERVER_URL";
@@ -22,9 +21,9 @@ pub enum Error {
     /// `CHATR_SERVER_URL` is not an absolute http(s) URL.
     #[error("{SERVER_URL_VAR} must be an http:// or https:// URL, not {0:?}")]
     BadServerUrl(String),
-    /// The embedded backend could not bind its loopback port.
+    /// The embedded backend could not start.
     #[error("cannot start the embedded backend: {0}")]
-    Start(#[from] std::io::Error),
+    Start(#[from] chatr_backend::local::Error),
     /// The backend did not answer, or answered something other than its health document.
     #[error("backend at {url} is unreachable: {source}")]
     Unreachable {
@@ -48,8 +47,8 @@ pub enum Mode {
 /// What the user configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendConfig {
-    /// No server configured: run one in-process.
-    Embedded,
+    /// No server configured: run one in-process (its database in this file, or in memory).
+    Embedded(Option<std::path::PathBuf>),
     /// Talk to this backend (base URL without a trailing slash).
     Remote(String),
 }
@@ -63,7 +62,7 @@ impl BackendConfig {
     /// Interprets a configured server URL; `None` or blank means embedded.
     pub fn from_value(value: Option<&str>) -> Result<Self, Error> {
         let Some(url) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-            return Ok(Self::Embedded);
+            return Ok(Self::Embedded(None));
         };
         let parsed = reqwest::Url::parse(url).map_err(|_| Error::BadServerUrl(url.to_owned()))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
@@ -79,8 +78,8 @@ pub struct Backend {
     base_url: String,
     mode: Mode,
     http: reqwest::Client,
-    /// Stops the embedded server; `None` for a remote backend.
-    embedded: Option<CancellationToken>,
+    /// The embedded hub and backend; `None` for a remote backend.
+    embedded: Option<chatr_backend::local::Local>,
 }
 
 impl Backend {
@@ -100,23 +99,19 @@ impl Backend {
                 http,
                 embedded: None,
             }),
-            BackendConfig::Embedded => {
-                let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-                let addr = listener.local_addr()?;
-                let base_url = format!("http://{addr}");
-                let stop = CancellationToken::new();
-                let shutdown = stop.clone().cancelled_owned();
-                let state = chatr_backend::AppState::new(chatr_backend::Config::local(&base_url));
-                tokio::spawn(async move {
-                    if let Err(err) = chatr_backend::serve(listener, state, shutdown).await {
-                        tracing::error!(cause = %err, "embedded backend stopped");
-                    }
-                });
+            BackendConfig::Embedded(database) => {
+                let local = chatr_backend::local::start(
+                    ([127, 0, 0, 1], 0).into(),
+                    database,
+                    |_| {},
+                    std::future::pending(),
+                )
+                .await?;
                 Ok(Self {
-                    base_url,
+                    base_url: local.backend_url.clone(),
                     mode: Mode::Embedded,
                     http,
-                    embedded: Some(stop),
+                    embedded: Some(local),
                 })
             }
         }
@@ -152,8 +147,8 @@ impl Backend {
 
     /// Stops the embedded backend, if this app started one.
     pub fn shutdown(&self) {
-        if let Some(stop) = &self.embedded {
-            stop.cancel();
+        if let Some(local) = &self.embedded {
+            local.stop();
         }
     }
 }
@@ -173,11 +168,11 @@ mod tests {
     fn no_or_blank_server_url_means_embedded() {
         assert_eq!(
             BackendConfig::from_value(None).unwrap(),
-            BackendConfig::Embedded
+            BackendConfig::Embedded(None)
         );
         assert_eq!(
             BackendConfig::from_value(Some("  ")).unwrap(),
-            BackendConfig::Embedded
+            BackendConfig::Embedded(None)
         );
     }
 
@@ -204,7 +199,7 @@ mod tests {
 
     #[tokio::test]
     async fn embedded_backend_answers_health_over_http() {
-        let backend = Backend::start(BackendConfig::Embedded).await.unwrap();
+        let backend = Backend::start(BackendConfig::Embedded(None)).await.unwrap();
         assert_eq!(backend.mode(), Mode::Embedded);
         assert!(backend.base_url().starts_with("http://127.0.0.1:"));
 
@@ -215,7 +210,7 @@ mod tests {
 
     #[tokio::test]
     async fn stopped_backend_is_reported_unreachable() {
-        let backend = Backend::start(BackendConfig::Embedded).await.unwrap();
+        let backend = Backend::start(BackendConfig::Embedded(None)).await.unwrap();
         backend.shutdown();
         // Wait for the server to let go of its port, then expect a clear error.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

@@ -42,7 +42,12 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .setup(|app| {
-            let config = backend::BackendConfig::from_env()?;
+            let mut config = backend::BackendConfig::from_env()?;
+            if let backend::BackendConfig::Embedded(database) = &mut config {
+                let dir = app.path().app_data_dir()?;
+                std::fs::create_dir_all(&dir)?;
+                *database = Some(dir.join("chatr.db"));
+            }
             let backend = tauri::async_runtime::block_on(backend::Backend::start(config))?;
             tracing::info!(url = %backend.base_url(), mode = ?backend.mode(), "backend ready");
             app.manage(backend);

@@ -17,7 +17,7 @@ async fn backend(tweak: impl FnOnce(&mut Config)) -> String {
     tweak(&mut config);
     tokio::spawn(chatr_backend::serve(
         listener,
-        AppState::new(config),
+        AppState::new(config).unwrap(),
         std::future::pending(),
     ));
     url

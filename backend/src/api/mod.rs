@@ -2,6 +2,7 @@
 
 mod health;
 mod local_signin;
+mod token;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -12,6 +13,12 @@ use crate::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health::get_health))
+        .route(
+            chatr_protocol::webhook::EVENT_HANDLER_PATH,
+            post(crate::events::handler::event_handler)
+                .options(crate::events::handler::event_handler),
+        )
+        .route("/api/token", post(token::exchange))
         .route(
             "/api/auth/local/device",
             post(local_signin::start_device_grant),

@@ -1,5 +1,6 @@
-//! The Web PubSub event handler (CloudEvents webhook): `parse` and `verify` are pure; the axum
-//! handler that ties them to the chat rules and the store arrives with the chat server.
+//! The Web PubSub event handler (CloudEvents webhook): `parse` and `verify` are pure; `handler`
+//! is the axum endpoint that ties them to `chat_service`.
 
+pub(crate) mod handler;
 pub mod parse;
 pub mod verify;

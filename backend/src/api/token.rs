@@ -1,0 +1,128 @@
+//! `POST /api/token`: exchanges a provider's token for what the app needs to chat — the Web PubSub
+//! client URL (a token whose `sub` is the verified user id, with no hub-wide roles) and a short
+//! session token for this REST API. The user id comes only from the verified provider token.
+
+use std::time::{Duration, SystemTime};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::identity::tokens::Kind;
+use crate::store::UserRecord;
+
+/// How long a Web PubSub client URL is valid for connecting (an open connection outlives it).
+const CLIENT_URL_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenRequest {
+    /// `local` (more providers are verified in `identity` and wired here as they are configured).
+    provider: String,
+    /// The provider's token.
+    token: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TokenResponse {
+    user: chatr_protocol::User,
+    /// `ws(s)://…/client/hubs/{hub}?access_token=…`
+    url: String,
+    /// For `Authorization: Bearer` on the REST API.
+    session_token: String,
+    /// Seconds until the session token expires.
+    expires_in: u64,
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// `POST /api/token`
+pub(crate) async fn exchange(
+    State(state): State<AppState>,
+    Json(request): Json<TokenRequest>,
+) -> Response {
+    let shared = state.shared();
+    let verified = match request.provider.as_str() {
+        "local" if shared.local_grants.is_some() => {
+            shared.tokens.verify(Kind::LocalAccess, &request.token).ok()
+        }
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "unknown or disabled identity provider",
+            );
+        }
+    };
+    let Some(claims) = verified else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "the provider token is invalid or expired",
+        );
+    };
+    let Some(hub) = &shared.hub else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Web PubSub hub is configured",
+        );
+    };
+    let record = UserRecord {
+        id: claims.sub.clone(),
+        name: claims.name.clone(),
+        provider: claims.provider.clone(),
+    };
+    if let Err(err) = shared.store.upsert_user(&record).await {
+        tracing::error!(cause = %err, "cannot store the user");
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot sign in right now",
+        );
+    }
+    let profile = [
+        ("name", claims.name.as_str()),
+        ("provider", claims.provider.as_str()),
+    ];
+    let url = match hub.client_url(&claims.sub, &[], &profile, CLIENT_URL_TTL) {
+        Ok(url) => url,
+        Err(err) => {
+            tracing::error!(cause = %err, "cannot mint a client URL");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot sign in right now",
+            );
+        }
+    };
+    let session = shared.tokens.issue(
+        Kind::Session,
+        &claims.sub,
+        &claims.name,
+        &claims.provider,
+        SystemTime::now(),
+    );
+    let Ok(session_token) = session else {
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot sign in right now",
+        );
+    };
+    let user = match crate::chat_service::user_view(shared, &claims.sub).await {
+        Ok(user) => user,
+        Err(_) => {
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot sign in right now",
+            );
+        }
+    };
+    Json(TokenResponse {
+        user,
+        url: url.to_string(),
+        session_token,
+        expires_in: Kind::Session.lifetime().as_secs(),
+    })
+    .into_response()
+}
