@@ -129,7 +129,11 @@ async fn user_event(state: &AppState, event: &EventHeaders, body: &[u8]) -> Resp
             message: "sign in first".into(),
         },
         (_, Err(err)) => Reply::Error {
-            request_id: None,
+            // Answer under the request's id even when the rest of it is unusable.
+            request_id: serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("requestId")?.as_str().map(str::to_owned))
+                .filter(|id| id.len() <= chatr_protocol::client_event::MAX_REQUEST_ID_LEN),
             code: ErrorCode::BadRequest,
             message: err.to_string(),
         },

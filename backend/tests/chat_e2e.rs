@@ -1,0 +1,311 @@
+//! The whole chat path over real sockets: hub and backend in local mode, two people signed in with
+//! the local provider, a reliable Web PubSub client each (tokio-tungstenite). Every event travels
+//! client → hub → CloudEvents → backend → store → REST → hub → clients, as it would on Azure.
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+async fn local() -> chatr_backend::local::Local {
+    chatr_backend::local::start(
+        ([127, 0, 0, 1], 0).into(),
+        None,
+        |config| config.grant_timing.interval = Duration::ZERO,
+        std::future::pending(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Signs `name` in with the local provider (device flow over HTTP) and returns `POST /api/token`'s answer.
+async fn sign_in(backend: &str, name: &str) -> Value {
+    let http = reqwest::Client::new();
+    let grant: Value = http
+        .post(format!("{backend}/api/auth/local/device"))
+        .form(&[("client_id", "chatr-desktop")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    http.post(grant["verification_uri"].as_str().unwrap())
+        .form(&[
+            ("user_code", grant["user_code"].as_str().unwrap()),
+            ("name", name),
+            ("action", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let tokens: Value = http
+        .post(format!("{backend}/api/auth/local/token"))
+        .form(&[
+            ("grant_type", DEVICE_GRANT),
+            ("device_code", grant["device_code"].as_str().unwrap()),
+            ("client_id", "chatr-desktop"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = http
+        .post(format!("{backend}/api/token"))
+        .json(&json!({"provider": "local", "token": tokens["access_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+struct Client {
+    socket: Socket,
+    user_id: String,
+    next_ack: u64,
+    next_request: u64,
+}
+
+impl Client {
+    async fn connect(session: &Value) -> Self {
+        let mut request = session["url"]
+            .as_str()
+            .unwrap()
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "json.reliable.webpubsub.azure.v1".parse().unwrap(),
+        );
+        let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "json.reliable.webpubsub.azure.v1"
+        );
+        let mut client = Self {
+            socket,
+            user_id: session["user"]["id"].as_str().unwrap().to_owned(),
+            next_ack: 1,
+            next_request: 1,
+        };
+        let connected = client.frame().await;
+        assert_eq!(connected["event"], "connected");
+        assert_eq!(connected["userId"].as_str(), Some(client.user_id.as_str()));
+        client
+    }
+
+    /// The next frame (acking reliable messages as it goes).
+    async fn frame(&mut self) -> Value {
+        let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("the socket is open")
+            .unwrap();
+        let Message::Text(text) = message else {
+            return self.frame_boxed().await;
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if let Some(seq) = frame["sequenceId"].as_u64() {
+            self.socket
+                .send(Message::Text(
+                    json!({"type": "sequenceAck", "sequenceId": seq})
+                        .to_string()
+                        .into(),
+                ))
+                .await
+                .unwrap();
+        }
+        frame
+    }
+
+    fn frame_boxed(
+        &mut self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + '_>> {
+        Box::pin(self.frame())
+    }
+
+    /// The next server `chatEvent` named `name`.
+    async fn chat_event(&mut self, name: &str) -> Value {
+        for _ in 0..50 {
+            let frame = self.frame().await;
+            if frame["type"] == "message" && frame["data"]["chatEvent"] == name {
+                return frame["data"]["data"].clone();
+            }
+        }
+        panic!("no {name} event");
+    }
+
+    /// Sends a chat event and returns the backend's reply (`data` of the `reply` chatEvent).
+    async fn request(&mut self, event: &str, mut data: Value) -> Value {
+        let request_id = format!("r{}", self.next_request);
+        self.next_request += 1;
+        data["requestId"] = json!(request_id);
+        let ack_id = self.next_ack;
+        self.next_ack += 1;
+        let frame = json!({"type": "event", "event": event, "ackId": ack_id, "dataType": "json", "data": data});
+        self.socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+        let mut reply = None;
+        for _ in 0..50 {
+            let frame = self.frame().await;
+            if frame["type"] == "message"
+                && frame["from"] == "server"
+                && frame["data"]["chatEvent"] == "reply"
+                && frame["data"]["data"]["requestId"] == request_id.as_str()
+            {
+                reply = Some(frame["data"]["data"].clone());
+            }
+            if frame["type"] == "ack" && frame["ackId"] == ack_id {
+                assert_eq!(frame["success"], true, "{frame}");
+                return reply
+                    .unwrap_or_else(|| panic!("no reply before the ack of {event}: {frame}"));
+            }
+        }
+        panic!("no ack for {event}");
+    }
+}
+
+#[tokio::test]
+async fn two_people_create_join_and_chat_through_the_hub() {
+    let local = local().await;
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let bob = sign_in(&local.backend_url, "Bob").await;
+    assert!(ada["user"]["id"].as_str().unwrap().starts_with("local:"));
+    assert_ne!(ada["user"]["id"], bob["user"]["id"]);
+
+    let mut ada_client = Client::connect(&ada).await;
+    let mut bob_client = Client::connect(&bob).await;
+
+    let created = ada_client
+        .request("createChat", json!({"name": "  Rustaceans "}))
+        .await;
+    assert_eq!(created["status"], "ok", "{created}");
+    let chat = created["chat"].clone();
+    assert_eq!(chat["name"], "Rustaceans");
+    assert_eq!(chat["owner"], ada["user"]["id"]);
+    let announced = bob_client.chat_event("chatCreated").await;
+    assert_eq!(announced["chat"]["id"], chat["id"]);
+
+    let joined = bob_client
+        .request("joinChat", json!({"chatId": chat["id"]}))
+        .await;
+    assert_eq!(joined["status"], "ok", "{joined}");
+    let member = ada_client.chat_event("memberJoined").await;
+    assert_eq!(member["user"]["name"], "Bob");
+
+    let sent = ada_client
+        .request(
+            "sendMessage",
+            json!({"chatId": chat["id"], "clientKey": "k-1", "text": "<b>hello</b>"}),
+        )
+        .await;
+    assert_eq!(sent["status"], "ok", "{sent}");
+    assert_eq!(sent["message"]["seq"], 1);
+    let received = bob_client.chat_event("message").await;
+    assert_eq!(received["message"]["text"], "<b>hello</b>");
+    assert_eq!(
+        received["message"]["from"], ada["user"]["id"],
+        "the sender is stamped by the server"
+    );
+
+    // A resend with the same key is the same message, not a second one.
+    let resent = ada_client
+        .request(
+            "sendMessage",
+            json!({"chatId": chat["id"], "clientKey": "k-1", "text": "<b>hello</b>"}),
+        )
+        .await;
+    assert_eq!(resent["message"]["seq"], 1);
+}
+
+#[tokio::test]
+async fn rules_are_enforced_by_the_server() {
+    let local = local().await;
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let eve = sign_in(&local.backend_url, "Eve").await;
+    let mut ada_client = Client::connect(&ada).await;
+    let mut eve_client = Client::connect(&eve).await;
+    let chat = ada_client
+        .request("createChat", json!({"name": "Private-ish"}))
+        .await["chat"]
+        .clone();
+
+    let refused = eve_client
+        .request(
+            "sendMessage",
+            json!({"chatId": chat["id"], "clientKey": "k", "text": "sneaky"}),
+        )
+        .await;
+    assert_eq!(
+        (refused["status"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("forbidden"))
+    );
+
+    let refused = eve_client
+        .request("deleteChat", json!({"chatId": chat["id"]}))
+        .await;
+    assert_eq!(refused["code"], "forbidden", "only the owner deletes");
+
+    let spoofed = eve_client
+        .request("sendMessage", json!({"chatId": chat["id"], "clientKey": "k", "text": "x", "fromUserId": ada["user"]["id"]}))
+        .await;
+    assert_eq!(
+        spoofed["code"], "badRequest",
+        "sender fields in the body are refused"
+    );
+
+    let empty = ada_client
+        .request("createChat", json!({"name": "   "}))
+        .await;
+    assert_eq!(empty["code"], "badRequest");
+
+    // Eve cannot join the group of a private chat between Ada and someone else by asking the hub.
+    let frame = json!({"type": "joinGroup", "group": chat["id"], "ackId": 999});
+    eve_client
+        .socket
+        .send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+    let mut denied = false;
+    for _ in 0..10 {
+        let frame = eve_client.frame().await;
+        if frame["type"] == "ack" && frame["ackId"] == 999 {
+            denied = frame["error"]["name"] == "Forbidden";
+            break;
+        }
+    }
+    assert!(denied, "a client cannot join a chat's group by itself");
+}
+
+#[tokio::test]
+async fn forged_webhooks_are_refused() {
+    let local = local().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/eventHandler", local.backend_url))
+        .header("ce-type", "azure.webpubsub.user.deleteChat")
+        .header("ce-eventname", "deleteChat")
+        .header("ce-hub", "chat")
+        .header("ce-connectionid", "forged")
+        .header("ce-userid", "local:victim")
+        .header("ce-signature", "sha256=0000")
+        .header("content-type", "application/json")
+        .body(r#"{"chatId":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
