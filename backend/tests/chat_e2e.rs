@@ -309,3 +309,115 @@ async fn forged_webhooks_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+async fn get(backend: &str, path: &str, session: Option<&Value>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().get(format!("{backend}{path}"));
+    if let Some(session) = session {
+        request = request.bearer_auth(session["sessionToken"].as_str().unwrap());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_rest_api_shows_each_user_what_they_may_see() {
+    let local = local().await;
+    let backend = local.backend_url.clone();
+    let ada = sign_in(&backend, "Ada").await;
+    let eve = sign_in(&backend, "Eve").await;
+    let mut ada_client = Client::connect(&ada).await;
+    let chat = ada_client
+        .request("createChat", json!({"name": "History"}))
+        .await["chat"]
+        .clone();
+    for i in 1..=5 {
+        let sent = ada_client
+            .request("sendMessage", json!({"chatId": chat["id"], "clientKey": format!("k{i}"), "text": format!("m{i}")}))
+            .await;
+        assert_eq!(sent["status"], "ok");
+    }
+
+    assert_eq!(
+        get(&backend, "/api/me", None).await.0,
+        401,
+        "no session, no answer"
+    );
+    let (status, me) = get(&backend, "/api/me", Some(&ada)).await;
+    assert_eq!(
+        (status, me["name"].as_str(), me["presence"].as_str()),
+        (200, Some("Ada"), Some("online"))
+    );
+
+    let (_, users) = get(&backend, "/api/users", Some(&eve)).await;
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Ada", "Eve"]);
+
+    let (_, chats) = get(&backend, "/api/chats", Some(&eve)).await;
+    assert_eq!(chats[0]["id"], chat["id"]);
+    assert_eq!(chats[0]["member"], false);
+
+    let path = format!(
+        "/api/chats/{}/messages?limit=2",
+        chat["id"].as_str().unwrap()
+    );
+    let (status, page) = get(&backend, &path, Some(&ada)).await;
+    assert_eq!(status, 200);
+    let seqs: Vec<u64> = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [4, 5]);
+    let older = format!(
+        "/api/chats/{}/messages?before=4&limit=10",
+        chat["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        get(&backend, &older, Some(&ada))
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let gap = format!(
+        "/api/chats/{}/messages?after=3",
+        chat["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        get(&backend, &gap, Some(&ada))
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    assert_eq!(
+        get(&backend, &path, Some(&eve)).await.0,
+        403,
+        "a non-member cannot read the history"
+    );
+    assert_eq!(
+        get(&backend, "/api/chats/nope/messages", Some(&ada))
+            .await
+            .0,
+        404
+    );
+    let members = format!("/api/chats/{}/members", chat["id"].as_str().unwrap());
+    assert_eq!(
+        get(&backend, &members, Some(&eve)).await.1[0]["name"],
+        "Ada"
+    );
+    let forged = json!({"sessionToken": "forged.token.here"});
+    assert_eq!(get(&backend, "/api/users", Some(&forged)).await.0, 401);
+}

@@ -1,7 +1,9 @@
 //! The REST API under `/api`: one module per resource, assembled into one router here.
 
+mod chats;
 mod health;
 mod local_signin;
+mod session;
 mod token;
 
 use axum::Router;
@@ -19,6 +21,11 @@ pub(crate) fn router() -> Router<AppState> {
                 .options(crate::events::handler::event_handler),
         )
         .route("/api/token", post(token::exchange))
+        .route("/api/me", get(chats::me))
+        .route("/api/users", get(chats::users))
+        .route("/api/chats", get(chats::chats))
+        .route("/api/chats/{id}/members", get(chats::members))
+        .route("/api/chats/{id}/messages", get(chats::messages))
         .route(
             "/api/auth/local/device",
             post(local_signin::start_device_grant),

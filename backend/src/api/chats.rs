@@ -1,0 +1,190 @@
+//! The caller's view of users, chats, members and history:
+//! `GET /api/me`, `/api/users`, `/api/chats`, `/api/chats/{id}/members`, `/api/chats/{id}/messages`.
+//! A user reads only what they may see: history and private chats only as a member.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chatr_protocol::{Chat, ChatKind, Message, User};
+use serde::{Deserialize, Serialize};
+
+use super::session::Session;
+use crate::AppState;
+use crate::chat_service::user_view;
+use crate::store::{self, Page};
+
+/// Default page size of history.
+const DEFAULT_LIMIT: usize = 50;
+
+fn failure(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn internal<E: std::fmt::Display>(err: E) -> Response {
+    tracing::error!(cause = %err, "request failed");
+    failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")
+}
+
+/// `GET /api/me`
+pub(crate) async fn me(State(state): State<AppState>, session: Session) -> Response {
+    match user_view(state.shared(), &session.user_id).await {
+        Ok(user) => Json(user).into_response(),
+        Err(_) => failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+    }
+}
+
+/// `GET /api/users`: everyone, with presence.
+pub(crate) async fn users(State(state): State<AppState>, _session: Session) -> Response {
+    let shared = state.shared();
+    let records = match shared.store.users().await {
+        Ok(records) => records,
+        Err(err) => return internal(err),
+    };
+    let mut users: Vec<User> = Vec::with_capacity(records.len());
+    for record in records {
+        match user_view(shared, &record.id).await {
+            Ok(user) => users.push(user),
+            Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        }
+    }
+    Json(users).into_response()
+}
+
+/// A chat as the caller sees it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChatView {
+    #[serde(flatten)]
+    chat: Chat,
+    /// Whether the caller is a member.
+    member: bool,
+}
+
+/// `GET /api/chats`: every group chat, and the caller's private chats named after the other user.
+pub(crate) async fn chats(State(state): State<AppState>, session: Session) -> Response {
+    let shared = state.shared();
+    let (groups, mine) = match (
+        shared.store.group_chats().await,
+        shared.store.chats_of(&session.user_id).await,
+    ) {
+        (Ok(g), Ok(m)) => (g, m),
+        (Err(err), _) | (_, Err(err)) => return internal(err),
+    };
+    let member_of: std::collections::HashSet<&str> =
+        mine.iter().map(|c| c.chat.id.as_str()).collect();
+    let mut views: Vec<ChatView> = groups
+        .iter()
+        .map(|chat| ChatView {
+            chat: chat.clone(),
+            member: member_of.contains(chat.id.as_str()),
+        })
+        .collect();
+    for record in &mine {
+        if record.chat.kind != ChatKind::Private {
+            continue;
+        }
+        let other = record
+            .pair
+            .as_ref()
+            .map(|(a, b)| {
+                if *a == session.user_id {
+                    b.clone()
+                } else {
+                    a.clone()
+                }
+            })
+            .unwrap_or_default();
+        let name = match shared.store.user(&other).await {
+            Ok(Some(user)) => user.name,
+            Ok(None) => other,
+            Err(err) => return internal(err),
+        };
+        views.push(ChatView {
+            chat: Chat {
+                name,
+                ..record.chat.clone()
+            },
+            member: true,
+        });
+    }
+    Json(views).into_response()
+}
+
+/// Whether the caller may see the chat: members always; anyone, for group chats' member lists.
+async fn visible(state: &AppState, chat: &str, user: &str, history: bool) -> Result<(), Response> {
+    let shared = state.shared();
+    let record = shared.store.chat(chat).await.map_err(internal)?;
+    let Some(record) = record else {
+        return Err(failure(StatusCode::NOT_FOUND, "no such chat"));
+    };
+    let member = shared.store.is_member(chat, user).await.map_err(internal)?;
+    if member || (!history && record.chat.kind == ChatKind::Group) {
+        Ok(())
+    } else {
+        Err(failure(
+            StatusCode::FORBIDDEN,
+            "you are not a member of this chat",
+        ))
+    }
+}
+
+/// `GET /api/chats/{id}/members`
+pub(crate) async fn members(
+    State(state): State<AppState>,
+    session: Session,
+    Path(chat): Path<String>,
+) -> Response {
+    if let Err(refused) = visible(&state, &chat, &session.user_id, false).await {
+        return refused;
+    }
+    let shared = state.shared();
+    let ids = match shared.store.members(&chat).await {
+        Ok(ids) => ids,
+        Err(err) => return internal(err),
+    };
+    let mut users = Vec::with_capacity(ids.len());
+    for id in ids {
+        match user_view(shared, &id).await {
+            Ok(user) => users.push(user),
+            Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        }
+    }
+    Json(users).into_response()
+}
+
+/// History paging: `before` (older than), `after` (newer than), `limit` (1–200, default 50).
+#[derive(Debug, Deserialize)]
+pub(crate) struct HistoryQuery {
+    before: Option<u64>,
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/chats/{id}/messages?before=&after=&limit=`: oldest first.
+pub(crate) async fn messages(
+    State(state): State<AppState>,
+    session: Session,
+    Path(chat): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Response {
+    let page = match (query.before, query.after) {
+        (Some(_), Some(_)) => {
+            return failure(StatusCode::BAD_REQUEST, "use before or after, not both");
+        }
+        (Some(seq), None) => Page::Before(seq),
+        (None, Some(seq)) => Page::After(seq),
+        (None, None) => Page::Latest,
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > store::MAX_PAGE {
+        return failure(StatusCode::BAD_REQUEST, "limit must be 1 to 200");
+    }
+    if let Err(refused) = visible(&state, &chat, &session.user_id, true).await {
+        return refused;
+    }
+    match state.shared().store.messages(&chat, page, limit).await {
+        Ok(messages) => Json::<Vec<Message>>(messages).into_response(),
+        Err(err) => internal(err),
+    }
+}
