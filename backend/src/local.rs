@@ -46,6 +46,39 @@ pub enum Error {
     /// The backend's configuration failed.
     #[error(transparent)]
     State(#[from] crate::state::Error),
+    /// The session secret next to the database could not be read or written.
+    #[error("cannot keep the session secret at {path}: {source}")]
+    Secret {
+        /// The secret's file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// The session secret kept next to the database, so sessions and saved sign-ins (refresh tokens)
+/// survive a restart; created (owner-readable only) on first use.
+fn persistent_secret(database: &std::path::Path) -> Result<Vec<u8>, Error> {
+    use rand::RngCore;
+    let path = database.with_extension("secret");
+    let wrap = |source| Error::Secret {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read(&path) {
+        Ok(secret) if secret.len() >= 32 => return Ok(secret),
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(wrap(err)),
+    }
+    let mut secret = vec![0; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(&path).map_err(wrap)?, &secret).map_err(wrap)?;
+    Ok(secret)
 }
 
 /// Starts hub and backend; the backend listens on `listen` (port 0 picks one), the hub on a free
@@ -65,6 +98,9 @@ pub async fn start(
     let hub_connection_string = chatr_hub::connection_string(&format!("http://{hub_addr}"), &key);
 
     let mut config = Config::local(&backend_url);
+    if let Some(path) = &database {
+        config.session_secret = persistent_secret(path)?;
+    }
     config.database = database;
     config.allowed_origins = vec![hub_addr.to_string()];
     config.hub = Some(HubSettings {

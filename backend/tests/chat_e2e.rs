@@ -421,3 +421,68 @@ async fn the_rest_api_shows_each_user_what_they_may_see() {
     let forged = json!({"sessionToken": "forged.token.here"});
     assert_eq!(get(&backend, "/api/users", Some(&forged)).await.0, 401);
 }
+
+#[tokio::test]
+async fn floods_oversize_and_malformed_requests_are_refused_and_nothing_is_stored() {
+    let local = chatr_backend::local::start(
+        ([127, 0, 0, 1], 0).into(),
+        None,
+        |config| {
+            config.grant_timing.interval = Duration::ZERO;
+            config.rate = (5, 0.001);
+            config.limits.max_message_chars = 100;
+        },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let mut client = Client::connect(&ada).await;
+    let chat = client
+        .request("createChat", json!({"name": "Limits"}))
+        .await["chat"]
+        .clone();
+
+    let too_long = client
+        .request(
+            "sendMessage",
+            json!({"chatId": chat["id"], "clientKey": "big", "text": "x".repeat(101)}),
+        )
+        .await;
+    assert_eq!(too_long["code"], "tooLarge");
+
+    let malformed = client.request("sendMessage", json!({"chatId": 5})).await;
+    assert_eq!(malformed["code"], "badRequest");
+    let unknown = client.request("becomeAdmin", json!({})).await;
+    assert_eq!(unknown["code"], "badRequest");
+
+    let mut outcomes = Vec::new();
+    for i in 0..8 {
+        let reply = client
+            .request(
+                "sendMessage",
+                json!({"chatId": chat["id"], "clientKey": format!("f{i}"), "text": "flood"}),
+            )
+            .await;
+        outcomes.push(reply["status"].as_str().unwrap().to_owned());
+        if reply["status"] == "error" {
+            assert_eq!(reply["code"], "rateLimited");
+        }
+    }
+    assert_eq!(
+        outcomes.iter().filter(|s| *s == "ok").count(),
+        5,
+        "the burst, then refusals: {outcomes:?}"
+    );
+
+    let path = format!(
+        "/api/chats/{}/messages?limit=50",
+        chat["id"].as_str().unwrap()
+    );
+    let (_, history) = get(&local.backend_url, &path, Some(&ada)).await;
+    assert_eq!(
+        history.as_array().unwrap().len(),
+        5,
+        "refused messages are not stored"
+    );
+}

@@ -1,0 +1,212 @@
+//! No acknowledged message is lost: the backend process (hub and backend in local mode, SQLite on
+//! disk) is killed with SIGKILL while a client sends, then started again on the same database;
+//! every message whose reply said "stored" is in the history, exactly once.
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+fn start(database: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        .arg(database)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    (child, url)
+}
+
+async fn local_tokens(backend: &str) -> Value {
+    let http = reqwest::Client::new();
+    let grant: Value = http
+        .post(format!("{backend}/api/auth/local/device"))
+        .form(&[("client_id", "chatr-desktop")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    http.post(grant["verification_uri"].as_str().unwrap())
+        .form(&[
+            ("user_code", grant["user_code"].as_str().unwrap()),
+            ("name", "Ada"),
+            ("action", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // The local provider asks for 5 s between polls; wait it out once.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let tokens: Value = http
+        .post(format!("{backend}/api/auth/local/token"))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", grant["device_code"].as_str().unwrap()),
+            ("client_id", "chatr-desktop"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    tokens
+}
+
+async fn session(backend: &str, access_token: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{backend}/api/token"))
+        .json(&json!({"provider": "local", "token": access_token}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_acknowledged_message_survives_a_kill_9() {
+    let dir = std::env::temp_dir().join(format!("chatr-durability-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("chatr.db");
+
+    let (mut child, backend) = start(&database);
+    let tokens = local_tokens(&backend).await;
+    let first = session(&backend, tokens["access_token"].as_str().unwrap()).await;
+    let mut request = first["url"]
+        .as_str()
+        .unwrap()
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "json.reliable.webpubsub.azure.v1".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+
+    // Create a chat, then send until the process is killed under us.
+    let mut acked: Vec<String> = Vec::new();
+    let mut chat_id = None;
+    let mut ack_id = 0u64;
+    let mut pending_key: Option<String> = None;
+    let mut killed = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    'outer: while tokio::time::Instant::now() < deadline {
+        ack_id += 1;
+        let frame = match &chat_id {
+            None => {
+                json!({"type": "event", "event": "createChat", "ackId": ack_id, "dataType": "json",
+                           "data": {"name": "Durable", "requestId": "create"}})
+            }
+            Some(id) => {
+                let key = format!("key-{ack_id}");
+                pending_key = Some(key.clone());
+                json!({"type": "event", "event": "sendMessage", "ackId": ack_id, "dataType": "json",
+                       "data": {"chatId": id, "clientKey": key, "text": format!("message {ack_id}"), "requestId": key}})
+            }
+        };
+        if socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(5), socket.next()).await;
+            let Ok(Some(Ok(Message::Text(text)))) = next else {
+                break 'outer;
+            };
+            let frame: Value = serde_json::from_str(&text).unwrap();
+            let data = &frame["data"]["data"];
+            if frame["data"]["chatEvent"] == "reply" && data["status"] == "ok" {
+                if let Some(chat) = data.get("chat").filter(|c| c.is_object()) {
+                    chat_id = Some(chat["id"].as_str().unwrap().to_owned());
+                }
+                if data.get("message").is_some_and(Value::is_object) {
+                    // The reply means "stored": this one must survive.
+                    acked.push(pending_key.take().unwrap());
+                }
+            }
+            if frame["type"] == "ack" {
+                break;
+            }
+        }
+        if acked.len() == 40 && !killed {
+            // SIGKILL: no shutdown code runs.
+            child.kill().unwrap();
+            killed = true;
+        }
+    }
+    child.wait().unwrap();
+    assert!(
+        killed && acked.len() >= 40,
+        "the test sent {} messages before the kill",
+        acked.len()
+    );
+
+    // Start again on the same database; the saved sign-in still works.
+    let (mut child, backend) = start(&database);
+    let refreshed: Value = reqwest::Client::new()
+        .post(format!("{backend}/api/auth/local/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", "chatr-desktop"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let again = session(&backend, refreshed["access_token"].as_str().unwrap()).await;
+    assert_eq!(
+        again["user"]["id"], first["user"]["id"],
+        "the same user after the restart"
+    );
+    let history: Value = reqwest::Client::new()
+        .get(format!(
+            "{backend}/api/chats/{}/messages?limit=200",
+            chat_id.unwrap()
+        ))
+        .bearer_auth(again["sessionToken"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored: Vec<String> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["clientKey"].as_str().unwrap().to_owned())
+        .collect();
+    for key in &acked {
+        assert_eq!(
+            stored.iter().filter(|k| *k == key).count(),
+            1,
+            "{key} was acknowledged but is missing or doubled"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
