@@ -127,7 +127,10 @@ async fn accept(
             keys,
             &format!("https://{host}/client/hubs/{hub_name}"),
         )
-    });
+    })
+    // Like Azure, also accept the audience of the server's own endpoint, so clients may reach it
+    // through a proxy or another host name.
+    .or_else(|_| auth::verify_client_token(&token, keys, &shared.client_audience(&hub_name)));
     let identity = match identity {
         Ok(identity) => identity,
         Err(err) => {

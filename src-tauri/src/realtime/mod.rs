@@ -6,10 +6,11 @@
 //! - `backoff`: reconnect delays with jitter (pure).
 //! - `wake`: sleep detection from wall-clock jumps (pure).
 //!
-//! The task that owns the socket (connect, resume, reconnect, ack timeouts, offline queue) builds
-//! on these; none of them does I/O or reads a clock on its own.
+//! - `session`: the task that owns the socket (connect, resume, reconnect, reply matching) and
+//!   its cloneable handle; it is the only part here that does I/O.
 
 pub mod backoff;
 pub mod frame;
 pub mod sequence;
+pub mod session;
 pub mod wake;

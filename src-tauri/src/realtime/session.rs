@@ -1,0 +1,289 @@
+//! The task that owns the hub WebSocket, and the cloneable handle the rest of the app uses.
+//!
+//! Why a task: one place owns the socket, its sequence acks and its reconnects, so nothing else
+//! ever sees a half-open connection. How: callers send requests over a bounded channel with a
+//! oneshot for the backend's reply (matched by `requestId`); server pushes and connection-state
+//! changes go out on an event channel. A dropped socket is resumed with the reconnection token
+//! (the hub replays what we had not acknowledged, and duplicates are dropped by sequence id); if
+//! that is refused, a new connection is made. Requests in flight are sent again after a
+//! reconnect: every request is idempotent (messages carry their `clientKey`).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chatr_protocol::client_event::{ClientEvent, ClientRequest};
+use chatr_protocol::{Reply, ServerEvent};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use super::backoff::Backoff;
+use super::frame::{self, Incoming, Request, SystemEvent};
+use super::sequence::{Receipt, SequenceTracker};
+
+/// How long a request may wait for its reply before it fails.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often to ping, and how long silence means a dead socket.
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+
+/// The connection's state, for the banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Connecting for the first time.
+    Connecting,
+    /// Connected.
+    Connected,
+    /// Lost; trying again (attempt number).
+    Reconnecting(u32),
+    /// Stopped for good (closed by us, or the server refused).
+    Closed(String),
+}
+
+/// What the session tells the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// The connection state changed.
+    State(ConnectionState),
+    /// A push from the backend.
+    Server(ServerEvent),
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No reply within [`REPLY_TIMEOUT`].
+    #[error("the server did not answer in time")]
+    Timeout,
+    /// The session has stopped.
+    #[error("the session is closed")]
+    Closed,
+}
+
+struct Pending {
+    request: ClientRequest,
+    reply: oneshot::Sender<Result<Reply, Error>>,
+    sent_at: Instant,
+}
+
+/// A handle to the session task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Session {
+    requests: mpsc::Sender<(ClientEvent, oneshot::Sender<Result<Reply, Error>>)>,
+}
+
+impl Session {
+    /// Starts the task for the client URL `url`; events go to `events`.
+    pub fn start(url: String, events: mpsc::UnboundedSender<SessionEvent>) -> Self {
+        let (requests, rx) = mpsc::channel(256);
+        tokio::spawn(run(url, rx, events));
+        Self { requests }
+    }
+
+    /// Sends a request and waits for the backend's reply.
+    pub async fn request(&self, event: ClientEvent) -> Result<Reply, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send((event, tx))
+            .await
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(url: &str) -> Result<Socket, String> {
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        frame::RELIABLE_SUBPROTOCOL
+            .parse()
+            .map_err(|_| "bad header".to_owned())?,
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+        .map_err(|e| e.to_string())
+}
+
+/// Where to resume: `(connection id, reconnection token)` from the last `connected` frame.
+fn resume_url(url: &str, resume: &(String, String)) -> String {
+    let base = url.split('?').next().unwrap_or(url);
+    format!(
+        "{base}?awps_connection_id={}&awps_reconnection_token={}",
+        resume.0, resume.1
+    )
+}
+
+async fn run(
+    url: String,
+    mut requests: mpsc::Receiver<(ClientEvent, oneshot::Sender<Result<Reply, Error>>)>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+) {
+    let backoff = Backoff::default();
+    let mut pending: HashMap<String, Pending> = HashMap::new();
+    let mut resume: Option<(String, String)> = None;
+    let mut tracker = SequenceTracker::default();
+    let mut next_request = 1u64;
+    let mut attempt = 0u32;
+    let _ = events.send(SessionEvent::State(ConnectionState::Connecting));
+
+    loop {
+        // Connect: resume if we can, else a fresh connection.
+        let target = resume
+            .as_ref()
+            .map_or_else(|| url.clone(), |r| resume_url(&url, r));
+        let mut socket = match open(&target).await {
+            Ok(socket) => socket,
+            Err(err) => {
+                tracing::debug!(cause = %err, "connect failed");
+                attempt += 1;
+                let _ = events.send(SessionEvent::State(ConnectionState::Reconnecting(attempt)));
+                tokio::time::sleep(backoff.delay(attempt.min(10), rand_unit())).await;
+                if attempt > 3 {
+                    // The resume window may be over: start a new connection.
+                    resume = None;
+                }
+                continue;
+            }
+        };
+        let resumed = resume.is_some();
+        if !resumed {
+            tracker.reset();
+        }
+        // Everything not yet answered is sent again (requests are idempotent).
+        let mut ack_id = 0u64;
+        let mut last_heard = Instant::now();
+        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut ack_tick = tokio::time::interval(Duration::from_millis(250));
+        let mut resend: Vec<String> = pending.keys().cloned().collect();
+        resend.sort();
+        let ended = loop {
+            tokio::select! {
+                incoming = socket.next() => {
+                    let text = match incoming {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Close(close))) => {
+                            let code = close.as_ref().map(|c| u16::from(c.code));
+                            if code == Some(1008) {
+                                resume = None; // not recoverable: a new connection
+                            }
+                            break None;
+                        }
+                        Some(Ok(_)) => continue,
+                        Some(Err(_)) | None => break None,
+                    };
+                    last_heard = Instant::now();
+                    let Ok(frame) = frame::decode(&text) else { continue };
+                    match frame {
+                        Incoming::System { event: SystemEvent::Connected, connection_id, reconnection_token, .. } => {
+                            if let (Some(id), Some(token)) = (connection_id, reconnection_token) {
+                                resume = Some((id, token));
+                            }
+                            attempt = 0;
+                            let _ = events.send(SessionEvent::State(ConnectionState::Connected));
+                            for id in resend.drain(..) {
+                                if let Some(p) = pending.get(&id) {
+                                    ack_id += 1;
+                                    let out = Request::event(p.request.event_name(), ack_id, p.request.body());
+                                    if socket.send(Message::Text(out.to_text().into())).await.is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        Incoming::System { event: SystemEvent::Disconnected, .. } => {}
+                        Incoming::Message { data, sequence_id, .. } => {
+                            if let Some(id) = sequence_id
+                                && tracker.receive(id) == Receipt::Duplicate
+                            {
+                                continue;
+                            }
+                            match serde_json::from_value::<ServerEvent>(data) {
+                                Ok(ServerEvent::Reply(reply)) => {
+                                    let id = match &reply {
+                                        Reply::Ok { request_id, .. } | Reply::Error { request_id, .. } => request_id.clone(),
+                                    };
+                                    if let Some(p) = id.and_then(|id| pending.remove(&id)) {
+                                        let _ = p.reply.send(Ok(reply));
+                                    }
+                                }
+                                Ok(event) => {
+                                    let _ = events.send(SessionEvent::Server(event));
+                                }
+                                Err(err) => tracing::debug!(cause = %err, "unknown server message"),
+                            }
+                        }
+                        Incoming::Ack { .. } | Incoming::Pong | Incoming::Unknown | Incoming::System { .. } => {}
+                    }
+                }
+                request = requests.recv() => {
+                    let Some((event, reply)) = request else {
+                        let _ = socket.close(None).await;
+                        break Some("the app closed the session".to_owned());
+                    };
+                    let id = format!("q{next_request}");
+                    next_request += 1;
+                    let request = ClientRequest { request_id: Some(id.clone()), event };
+                    ack_id += 1;
+                    let out = Request::event(request.event_name(), ack_id, request.body());
+                    pending.insert(id, Pending { request, reply, sent_at: Instant::now() });
+                    if socket.send(Message::Text(out.to_text().into())).await.is_err() {
+                        break None;
+                    }
+                }
+                _ = ack_tick.tick() => {
+                    if let Some(seq) = tracker.ack_due(Instant::now()) {
+                        let out = Request::SequenceAck { sequence_id: seq };
+                        if socket.send(Message::Text(out.to_text().into())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    let now = Instant::now();
+                    let expired: Vec<String> = pending
+                        .iter()
+                        .filter(|(_, p)| now.duration_since(p.sent_at) > REPLY_TIMEOUT)
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    for id in expired {
+                        if let Some(p) = pending.remove(&id) {
+                            let _ = p.reply.send(Err(Error::Timeout));
+                        }
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > SILENCE_LIMIT {
+                        break None; // a zombie socket: reconnect
+                    }
+                    if socket.send(Message::Text(Request::Ping.to_text().into())).await.is_err() {
+                        break None;
+                    }
+                }
+            }
+        };
+        if let Some(reason) = ended {
+            for (_, p) in pending.drain() {
+                let _ = p.reply.send(Err(Error::Closed));
+            }
+            let _ = events.send(SessionEvent::State(ConnectionState::Closed(reason)));
+            return;
+        }
+        attempt += 1;
+        let _ = events.send(SessionEvent::State(ConnectionState::Reconnecting(attempt)));
+        tokio::time::sleep(
+            backoff
+                .delay(attempt.min(10), rand_unit())
+                .min(Duration::from_secs(2)),
+        )
+        .await;
+    }
+}
+
+/// A random number in `[0, 1)` for jitter.
+fn rand_unit() -> f64 {
+    use rand::Rng;
+    rand::rng().random::<f64>()
+}
