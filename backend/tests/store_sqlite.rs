@@ -1,47 +1,61 @@
-//! The store contract on SQLite: in memory, plus one file-backed test that data survives reopening.
+//! The store contract on SQLite (in memory), plus the file-backed rules: data survives reopening,
+//! and a database from a newer schema is refused.
+
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 
 use chatr_backend::store::sqlite::SqliteStore;
-use chatr_backend::store::{Page, Store, contract};
+use chatr_backend::store::{ChatRecord, Page, Store};
 
-fn fresh() -> Arc<dyn Store> {
-    Arc::new(SqliteStore::in_memory().expect("an in-memory database opens"))
+async fn fresh() -> ((), Arc<dyn Store>) {
+    ((), Arc::new(SqliteStore::in_memory().unwrap()))
 }
 
-macro_rules! contract_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                contract::$name(fresh()).await;
-            }
-        )*
-    };
+chatr_backend::store_contract_tests!(fresh);
+
+/// A temporary directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "chatr-store-{name}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
 }
 
-contract_tests!(
-    users_upsert_and_list,
-    connections_track_presence_per_device,
-    chats_are_never_overwritten,
-    membership_both_ways_and_concurrent_joins,
-    deleting_a_chat_removes_everything_of_it,
-    private_chats_keep_their_pair,
-    messages_are_numbered_and_idempotent,
-    concurrent_appends_get_distinct_numbers,
-    history_pages_both_ways,
-);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The same contract on a WAL file (a second connection setup path: pragmas on a real file).
+async fn on_file() -> (TempDir, Arc<dyn Store>) {
+    let dir = TempDir::new("contract");
+    let store = SqliteStore::open(dir.0.join("chatr.db")).unwrap();
+    (dir, Arc::new(store))
+}
+
+mod file {
+    use super::on_file;
+    chatr_backend::store_contract_tests!(on_file);
+}
 
 #[tokio::test]
 async fn data_survives_reopening_the_file() {
-    let dir = std::env::temp_dir().join(format!("chatr-store-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("chatr.db");
+    let dir = TempDir::new("reopen");
+    let path = dir.0.join("chatr.db");
     {
-        let store = SqliteStore::open(&path).expect("opens");
+        let store = SqliteStore::open(&path).unwrap();
         store
             .create_chat(
-                &chatr_backend::store::ChatRecord {
+                &ChatRecord {
                     chat: chatr_protocol::Chat {
                         id: "c".into(),
                         name: "n".into(),
@@ -51,21 +65,42 @@ async fn data_survives_reopening_the_file() {
                     },
                     pair: None,
                 },
-                &[],
+                &["o".into()],
             )
             .await
-            .expect("creates");
+            .unwrap();
         store
             .append_message("c", "o", "kept", "k", 1)
             .await
-            .expect("appends");
+            .unwrap();
+        store.add_connection("o", "conn").await.unwrap();
+        store.set_idle("o", "conn", true).await.unwrap();
     }
-    let reopened = SqliteStore::open(&path).expect("reopens");
-    let history = reopened
-        .messages("c", Page::Latest, 10)
-        .await
-        .expect("reads");
+    let reopened = SqliteStore::open(&path).unwrap();
+    let history = reopened.messages("c", Page::Latest, 10).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].text, "kept");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(reopened.members("c").await.unwrap(), ["o"]);
+    assert!(
+        reopened.connections("o").await.unwrap()[0].idle,
+        "idle survives a restart"
+    );
+    let next = reopened
+        .append_message("c", "o", "next", "k2", 2)
+        .await
+        .unwrap();
+    assert_eq!(next.seq, 2, "numbering continues after a restart");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_chatr_is_refused() {
+    let dir = TempDir::new("newer");
+    let path = dir.0.join("chatr.db");
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.pragma_update(None, "user_version", 999).unwrap();
+    }
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(err.to_string().contains("newer"), "{err}");
 }

@@ -11,6 +11,41 @@ use chatr_protocol::{Chat, ChatKind};
 
 use super::{ChatRecord, Error, Page, Store, UserRecord};
 
+/// Declares one `#[tokio::test]` per contract rule, each on a fresh store from `$make`: an
+/// `async fn() -> (G, Arc<dyn Store>)` whose guard `G` (an emulator, a temp dir) lives as long as
+/// the test. Every implementation's test file calls this once, so none can miss a rule.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:path) => {
+        $crate::store_contract_tests!(@each $make;
+            users_upsert_and_list,
+            connections_track_presence_per_device,
+            chats_are_never_overwritten,
+            membership_both_ways_and_concurrent_joins,
+            deleting_a_chat_removes_everything_of_it,
+            private_chats_keep_their_pair,
+            messages_are_numbered_and_idempotent,
+            concurrent_appends_get_distinct_numbers,
+            history_pages_both_ways,
+            invalid_keys_are_refused,
+            unusual_but_legal_ids_round_trip,
+            idle_is_stored_per_connection,
+            concurrent_connects_see_first_and_last,
+            leave_rejoin_and_private_get_or_create,
+            paging_walks_everything_once,
+        );
+    };
+    (@each $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (_guard, store) = $make().await;
+                $crate::store::contract::$name(store).await;
+            }
+        )*
+    };
+}
+
 fn group(id: &str, owner: &str) -> ChatRecord {
     ChatRecord {
         chat: Chat {
@@ -297,4 +332,266 @@ pub async fn history_pages_both_ways(store: Arc<dyn Store>) {
         store.messages("c1", Page::Latest, 10_000).await,
         Err(Error::Invalid(_))
     ));
+}
+
+/// Ids that cannot be Table Storage keys (`/ \ # ?`, control characters, empty) are refused by
+/// every store with `Invalid`, and nothing is stored (the seed's bug 14).
+pub async fn invalid_keys_are_refused(store: Arc<dyn Store>) {
+    for bad in ["a/b", "a\\b", "a#b", "a?b", "a\nb", ""] {
+        assert!(
+            matches!(
+                store.create_chat(&group(bad, "o"), &["o".into()]).await,
+                Err(Error::Invalid(_))
+            ),
+            "chat id {bad:?}"
+        );
+        let user = UserRecord {
+            id: bad.into(),
+            name: "n".into(),
+            provider: "local".into(),
+        };
+        assert!(
+            matches!(store.upsert_user(&user).await, Err(Error::Invalid(_))),
+            "user id {bad:?}"
+        );
+        assert!(
+            matches!(store.add_connection("u", bad).await, Err(Error::Invalid(_))),
+            "connection id {bad:?}"
+        );
+    }
+    store.create_chat(&group("ok", "o"), &[]).await.unwrap();
+    assert!(matches!(
+        store.add_member("ok", "evil/user").await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        store.append_message("ok", "o", "t", "bad#key", 1).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(store.users().await.unwrap().is_empty());
+    assert!(store.connections("u").await.unwrap().is_empty());
+    assert_eq!(store.members("ok").await.unwrap(), Vec::<String>::new());
+    assert_eq!(store.group_chats().await.unwrap().len(), 1);
+}
+
+/// Ids with characters that are legal keys but special elsewhere (quotes, spaces, colons,
+/// percent signs, non-ASCII) round-trip unchanged.
+pub async fn unusual_but_legal_ids_round_trip(store: Arc<dyn Store>) {
+    let id = "o'brien's chat: 100% ünïcode";
+    let user = "oidc:o'brien@example.com";
+    store
+        .create_chat(&group(id, user), &[user.into()])
+        .await
+        .unwrap();
+    assert_eq!(store.chat(id).await.unwrap().unwrap().chat.id, id);
+    assert_eq!(store.members(id).await.unwrap(), [user]);
+    assert_eq!(store.chats_of(user).await.unwrap()[0].chat.id, id);
+    let m = store
+        .append_message(id, user, "it's", "key 'one'", 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .append_message(id, user, "again", "key 'one'", 6)
+            .await
+            .unwrap(),
+        m
+    );
+    assert_eq!(store.messages(id, Page::Latest, 5).await.unwrap(), [m]);
+}
+
+/// Idle flags are stored per connection and stay until that connection goes: any instance
+/// reading later sees them; flipping a flag of an unknown connection changes nothing.
+pub async fn idle_is_stored_per_connection(store: Arc<dyn Store>) {
+    store.add_connection("u", "c1").await.unwrap();
+    store.add_connection("u", "c2").await.unwrap();
+    store.set_idle("u", "c1", true).await.unwrap();
+    store.set_idle("u", "c2", true).await.unwrap();
+    let flags: Vec<bool> = store
+        .connections("u")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.idle)
+        .collect();
+    assert_eq!(flags, [true, true], "both devices idle is remembered");
+    let back = store.set_idle("u", "c2", false).await.unwrap();
+    assert_eq!(
+        back.iter().map(|c| c.idle).collect::<Vec<_>>(),
+        [true, false]
+    );
+    let unknown = store.set_idle("u", "ghost", true).await.unwrap();
+    assert_eq!(unknown.len(), 2, "an unknown connection is not created");
+    // A reconnecting device starts active.
+    store.remove_connection("u", "c1").await.unwrap();
+    let again = store.add_connection("u", "c1").await.unwrap();
+    assert!(again.iter().all(|c| !c.idle));
+}
+
+/// Two devices of one user connecting (and later disconnecting) at the same moment: exactly one
+/// call sees the first connection (one entry after it) and at least one sees none left, so
+/// "online" and "offline" are each announced, with no in-memory state.
+pub async fn concurrent_connects_see_first_and_last(store: Arc<dyn Store>) {
+    let adds: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .add_connection("u", &format!("c{i}"))
+                    .await
+                    .unwrap()
+                    .len()
+            })
+        })
+        .collect();
+    let mut sizes = Vec::new();
+    for add in adds {
+        sizes.push(add.await.unwrap());
+    }
+    sizes.sort_unstable();
+    assert_eq!(
+        sizes,
+        (1..=8).collect::<Vec<_>>(),
+        "each add saw a distinct count"
+    );
+    let removes: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .remove_connection("u", &format!("c{i}"))
+                    .await
+                    .unwrap()
+                    .len()
+            })
+        })
+        .collect();
+    let mut left = Vec::new();
+    for remove in removes {
+        left.push(remove.await.unwrap());
+    }
+    left.sort_unstable();
+    assert_eq!(
+        left,
+        (0..8).collect::<Vec<_>>(),
+        "exactly one saw the last go"
+    );
+}
+
+/// Leaving and rejoining keep both directions of the membership index in step; private chats
+/// can be created once (get-or-create is `create_chat` then `AlreadyExists` → `chat`).
+pub async fn leave_rejoin_and_private_get_or_create(store: Arc<dyn Store>) {
+    store
+        .create_chat(&group("g", "o"), &["o".into(), "a".into()])
+        .await
+        .unwrap();
+    assert!(store.remove_member("g", "a").await.unwrap());
+    assert!(store.chats_of("a").await.unwrap().is_empty());
+    assert!(store.add_member("g", "a").await.unwrap());
+    assert_eq!(store.chats_of("a").await.unwrap().len(), 1);
+    let private = ChatRecord {
+        chat: Chat {
+            id: "private-ab".into(),
+            name: String::new(),
+            kind: ChatKind::Private,
+            owner: "a".into(),
+            created_at: 2,
+        },
+        pair: Some(("a".into(), "b".into())),
+    };
+    let creates: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, private) = (store.clone(), private.clone());
+            tokio::spawn(async move {
+                store
+                    .create_chat(&private, &["a".into(), "b".into()])
+                    .await
+                    .is_ok()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for create in creates {
+        won += usize::from(create.await.unwrap());
+    }
+    assert_eq!(won, 1, "exactly one concurrent create wins");
+    assert_eq!(store.chat("private-ab").await.unwrap().unwrap(), private);
+    assert_eq!(store.members("private-ab").await.unwrap(), ["a", "b"]);
+    let mut b_chats: Vec<String> = store
+        .chats_of("b")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.chat.id)
+        .collect();
+    b_chats.sort();
+    assert_eq!(b_chats, ["private-ab"]);
+}
+
+/// Paging at the edges: pages walk the whole history without gaps or repeats both ways, a
+/// page of exactly `MAX_PAGE` is allowed, and ids outside the history give empty pages.
+pub async fn paging_walks_everything_once(store: Arc<dyn Store>) {
+    store.create_chat(&group("c", "o"), &[]).await.unwrap();
+    let total: u64 = 23;
+    for i in 1..=total {
+        store
+            .append_message("c", "o", &format!("m{i}"), &format!("k{i}"), i as i64)
+            .await
+            .unwrap();
+    }
+    // Backwards from the newest, 5 at a time.
+    let mut seen = Vec::new();
+    let mut page = store.messages("c", Page::Latest, 5).await.unwrap();
+    while let Some(first) = page.first().map(|m| m.seq) {
+        seen.extend(page.iter().rev().map(|m| m.seq));
+        page = store.messages("c", Page::Before(first), 5).await.unwrap();
+    }
+    assert_eq!(seen, (1..=total).rev().collect::<Vec<_>>());
+    // Forwards from the start, 4 at a time.
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.messages("c", Page::After(after), 4).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        seen.extend(page.iter().map(|m| m.seq));
+    }
+    assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+    assert_eq!(
+        store
+            .messages("c", Page::Latest, super::MAX_PAGE)
+            .await
+            .unwrap()
+            .len(),
+        total as usize
+    );
+    assert!(
+        store
+            .messages("c", Page::Before(1), 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .messages("c", Page::After(total), 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .messages("c", Page::Before(u64::MAX), 1)
+            .await
+            .unwrap()[0]
+            .seq,
+        total
+    );
+    assert!(
+        store
+            .messages("none", Page::Latest, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

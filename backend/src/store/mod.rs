@@ -17,7 +17,9 @@
 //! the caller's, not the store's.
 
 pub mod contract;
+pub mod key;
 pub mod sqlite;
+pub mod table;
 
 use async_trait::async_trait;
 use chatr_protocol::{Chat, Message};
@@ -34,6 +36,10 @@ pub enum Error {
     /// The request cannot be stored (bad key, bad paging).
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A read-modify-write kept losing to concurrent writers (ETag precondition failed on every
+    /// retry); the caller may try again later.
+    #[error("{0} changed concurrently too often; try again")]
+    Conflict(String),
     /// The storage itself failed.
     #[error("storage failed: {0}")]
     Backend(String),

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chatr_protocol::{Chat, ChatKind, Message};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{ChatRecord, ConnectionRecord, Error, MAX_PAGE, Page, Store, UserRecord};
+use super::{ChatRecord, ConnectionRecord, Error, MAX_PAGE, Page, Store, UserRecord, key};
 
 /// The schema, one migration per entry; never edit a released one, append a new one.
 const MIGRATIONS: &[&str] = &[r"
@@ -174,6 +174,7 @@ const MESSAGE_COLUMNS: &str = "chat_id, seq, sender, text, sent_at, client_key";
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert_user(&self, user: &UserRecord) -> Result<(), Error> {
+        key::check("user id", &user.id)?;
         let user = user.clone();
         self.with(move |db| {
             db.execute(
@@ -188,6 +189,7 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: &str) -> Result<Option<UserRecord>, Error> {
+        key::check("user id", id)?;
         let id = id.to_owned();
         self.with(move |db| {
             db.query_row(
@@ -231,6 +233,8 @@ impl Store for SqliteStore {
         user: &str,
         connection: &str,
     ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("user id", user)?;
+        key::check("connection id", connection)?;
         let (user, connection) = (user.to_owned(), connection.to_owned());
         self.with(move |db| {
             db.execute(
@@ -248,6 +252,8 @@ impl Store for SqliteStore {
         user: &str,
         connection: &str,
     ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("user id", user)?;
+        key::check("connection id", connection)?;
         let (user, connection) = (user.to_owned(), connection.to_owned());
         self.with(move |db| {
             db.execute(
@@ -266,6 +272,8 @@ impl Store for SqliteStore {
         connection: &str,
         idle: bool,
     ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("user id", user)?;
+        key::check("connection id", connection)?;
         let (user, connection) = (user.to_owned(), connection.to_owned());
         self.with(move |db| {
             db.execute(
@@ -279,11 +287,16 @@ impl Store for SqliteStore {
     }
 
     async fn connections(&self, user: &str) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("user id", user)?;
         let user = user.to_owned();
         self.with(move |db| connections_of(db, &user)).await
     }
 
     async fn create_chat(&self, record: &ChatRecord, members: &[String]) -> Result<(), Error> {
+        key::check("chat id", &record.chat.id)?;
+        for member in members {
+            key::check("user id", member)?;
+        }
         let (record, members) = (record.clone(), members.to_vec());
         self.with(move |db| {
             let tx = db.transaction().map_err(backend)?;
@@ -316,6 +329,7 @@ impl Store for SqliteStore {
     }
 
     async fn chat(&self, id: &str) -> Result<Option<ChatRecord>, Error> {
+        key::check("chat id", id)?;
         let id = id.to_owned();
         self.with(move |db| {
             db.query_row(
@@ -345,6 +359,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_chat(&self, id: &str) -> Result<(), Error> {
+        key::check("chat id", id)?;
         let id = id.to_owned();
         self.with(move |db| {
             let deleted = db
@@ -359,6 +374,8 @@ impl Store for SqliteStore {
     }
 
     async fn add_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", user)?;
         let (chat, user) = (chat.to_owned(), user.to_owned());
         self.with(move |db| {
             let exists: bool = db
@@ -383,6 +400,8 @@ impl Store for SqliteStore {
     }
 
     async fn remove_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", user)?;
         let (chat, user) = (chat.to_owned(), user.to_owned());
         self.with(move |db| {
             let removed = db
@@ -397,6 +416,8 @@ impl Store for SqliteStore {
     }
 
     async fn is_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", user)?;
         let (chat, user) = (chat.to_owned(), user.to_owned());
         self.with(move |db| {
             db.query_row(
@@ -410,6 +431,7 @@ impl Store for SqliteStore {
     }
 
     async fn members(&self, chat: &str) -> Result<Vec<String>, Error> {
+        key::check("chat id", chat)?;
         let chat = chat.to_owned();
         self.with(move |db| {
             let mut stmt = db
@@ -424,6 +446,7 @@ impl Store for SqliteStore {
     }
 
     async fn chats_of(&self, user: &str) -> Result<Vec<ChatRecord>, Error> {
+        key::check("user id", user)?;
         let user = user.to_owned();
         self.with(move |db| {
             let mut stmt = db
@@ -449,6 +472,9 @@ impl Store for SqliteStore {
         client_key: &str,
         sent_at: i64,
     ) -> Result<Message, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", from)?;
+        key::check("client key", client_key)?;
         let (chat, from, text, client_key) = (
             chat.to_owned(),
             from.to_owned(),
@@ -508,6 +534,7 @@ impl Store for SqliteStore {
     }
 
     async fn messages(&self, chat: &str, page: Page, limit: usize) -> Result<Vec<Message>, Error> {
+        key::check("chat id", chat)?;
         if limit == 0 || limit > MAX_PAGE {
             return Err(Error::Invalid(format!("limit must be 1 to {MAX_PAGE}")));
         }
@@ -518,13 +545,14 @@ impl Store for SqliteStore {
                     format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 AND seq > ?2 ORDER BY seq DESC LIMIT ?3"),
                     0,
                 ),
+                // SQLite integers are i64: no stored seq reaches beyond that.
                 Page::Before(seq) => (
                     format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
-                    seq,
+                    seq.min(i64::MAX as u64),
                 ),
                 Page::After(seq) => (
                     format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"),
-                    seq,
+                    seq.min(i64::MAX as u64),
                 ),
             };
             let mut stmt = db.prepare_cached(&sql).map_err(backend)?;

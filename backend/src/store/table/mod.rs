@@ -1,0 +1,698 @@
+//! The Azure Table Storage store: the [`Store`] contract on five tables, with ETag optimistic
+//! concurrency wherever an operation reads, changes and writes back. It must never overwrite an
+//! entity it did not read (except idempotent index rows) and never log entity contents or secrets.
+//!
+//! # Tables and keys (each name is `<prefix><name>`)
+//! | table       | PartitionKey | RowKey            | holds                                         |
+//! |-------------|--------------|-------------------|-----------------------------------------------|
+//! | `users`     | `user`       | user id           | name, provider                                |
+//! | `presence`  | user id      | `connections`     | JSON map connection id → idle flag            |
+//! | `chats`     | `chat`       | chat id           | name, kind, owner, createdAt, pair, members   |
+//! | `userchats` | user id      | chat id           | a copy of the chat's (immutable) fields       |
+//! | `messages`  | chat id      | `c`               | the next message number (the counter)         |
+//! |             |              | `m<20 digits>`    | a message; digits = `u64::MAX - seq`          |
+//! |             |              | `k<len>:<from>:<key>` | which seq `(from, client key)` produced   |
+//!
+//! - **Presence** is one entity per user, changed with `If-Match`, so two instances handling two
+//!   devices at once serialise: exactly one sees the first connection arrive and one the last
+//!   leave. A disconnect touches that one entity: no per-chat work.
+//! - **Membership**: the chat entity's `members` list is the truth, changed with `If-Match` and
+//!   retried on 412, so concurrent joins never lose one another. `userchats` is the user → chats
+//!   index (one partition query). It is written *before* a join commits and removed *after* a leave
+//!   or delete commits, so after a crash it may list a chat too many, never one too few; callers
+//!   check permissions with `is_member`, which reads the truth. Delete removes the index rows of
+//!   the members it read, then deletes the chat with `If-Match`, so a join that slips in between
+//!   makes the delete go round again.
+//! - **Messages**: the counter row is bumped with `If-Match` (the number is taken before anything is
+//!   written), then the idempotency row is inserted (409 = a resend raced us: the original wins),
+//!   then the message row. A row-key range scan reads newest first, so `Latest` and `Before` are one
+//!   `$top` query and `After` is a bounded range. Under a crash between those steps a number can be
+//!   skipped (never reused); a resend after a crash completes the original.
+//! - Property values are strings (numbers as decimal strings), so the JSON never needs `odata`
+//!   type annotations.
+
+pub mod azurite;
+pub mod client;
+pub mod sign;
+pub mod token;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chatr_protocol::{Chat, ChatKind, Message};
+use rand::Rng;
+use serde_json::Value;
+
+use self::client::{Entity, Outcome, TableClient, Tagged, literal, text};
+use super::{ChatRecord, ConnectionRecord, Error, MAX_PAGE, Page, Store, UserRecord, key};
+
+/// How often a read-modify-write is retried after losing an ETag race before giving up with
+/// [`Error::Conflict`].
+const MAX_ATTEMPTS: u32 = 100;
+/// The partition of all users.
+const USERS_PK: &str = "user";
+/// The partition of all chats.
+const CHATS_PK: &str = "chat";
+/// The row of a user's connections in `presence`.
+const PRESENCE_RK: &str = "connections";
+/// The row of a chat's message counter in `messages`.
+const COUNTER_RK: &str = "c";
+
+/// The Table Storage store.
+#[derive(Debug, Clone)]
+pub struct TableStore {
+    client: TableClient,
+    users: String,
+    presence: String,
+    chats: String,
+    userchats: String,
+    messages: String,
+}
+
+fn backend(err: impl std::fmt::Display) -> Error {
+    Error::Backend(err.to_string())
+}
+
+fn entity(pk: &str, rk: &str, props: &[(&str, String)]) -> Entity {
+    let mut e = Entity::new();
+    e.insert("PartitionKey".into(), Value::String(pk.into()));
+    e.insert("RowKey".into(), Value::String(rk.into()));
+    for (name, value) in props {
+        e.insert((*name).into(), Value::String(value.clone()));
+    }
+    e
+}
+
+fn number<T: std::str::FromStr>(e: &Entity, name: &str) -> Result<T, Error> {
+    text(e, name)
+        .parse()
+        .map_err(|_| Error::Backend(format!("stored {name} is not a number")))
+}
+
+/// Waits a little, more after each lost race, with jitter so racing writers spread out.
+async fn back_off(attempt: u32) {
+    let cap = 2 + attempt.min(20) * 2;
+    let ms = rand::rng().random_range(1..=cap);
+    tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
+}
+
+fn chat_props(record: &ChatRecord) -> Vec<(&'static str, String)> {
+    let chat = &record.chat;
+    let mut props = vec![
+        ("name", chat.name.clone()),
+        (
+            "kind",
+            match chat.kind {
+                ChatKind::Group => "group",
+                ChatKind::Private => "private",
+            }
+            .into(),
+        ),
+        ("owner", chat.owner.clone()),
+        ("createdAt", chat.created_at.to_string()),
+    ];
+    if let Some((a, b)) = &record.pair {
+        props.push(("pairA", a.clone()));
+        props.push(("pairB", b.clone()));
+    }
+    props
+}
+
+/// A chat from a `chats` or `userchats` entity (`id` is given: the two tables key it differently).
+fn chat_from(id: &str, e: &Entity) -> Result<ChatRecord, Error> {
+    let (a, b) = (text(e, "pairA"), text(e, "pairB"));
+    Ok(ChatRecord {
+        chat: Chat {
+            id: id.to_owned(),
+            name: text(e, "name"),
+            kind: if text(e, "kind") == "private" {
+                ChatKind::Private
+            } else {
+                ChatKind::Group
+            },
+            owner: text(e, "owner"),
+            created_at: number(e, "createdAt")?,
+        },
+        pair: (!a.is_empty() && !b.is_empty()).then_some((a, b)),
+    })
+}
+
+fn members_of(e: &Entity) -> Result<BTreeSet<String>, Error> {
+    let raw = text(e, "members");
+    if raw.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    serde_json::from_str(&raw).map_err(backend)
+}
+
+fn message_from(chat: &str, e: &Entity) -> Result<Message, Error> {
+    Ok(Message {
+        chat_id: chat.to_owned(),
+        seq: key::message_seq(&text(e, "RowKey"))
+            .ok_or_else(|| Error::Backend("stored message has a bad row key".into()))?,
+        from: text(e, "from"),
+        text: text(e, "text"),
+        sent_at: number(e, "sentAt")?,
+        client_key: text(e, "clientKey"),
+    })
+}
+
+fn sort_chats(chats: &mut [ChatRecord]) {
+    chats.sort_by(|a, b| (a.chat.created_at, &a.chat.id).cmp(&(b.chat.created_at, &b.chat.id)));
+}
+
+impl TableStore {
+    /// A store on the tables named `<prefix>users`, … (letters and digits only; Table names must
+    /// start with a letter), creating any that are missing.
+    pub async fn open(client: TableClient, prefix: &str) -> Result<Self, Error> {
+        if !prefix.chars().all(|c| c.is_ascii_alphanumeric())
+            || !prefix.starts_with(|c: char| c.is_ascii_alphabetic())
+            || prefix.len() > 50
+        {
+            return Err(Error::Invalid(
+                "table prefix: a letter, then letters and digits (at most 50)".into(),
+            ));
+        }
+        let store = Self {
+            client,
+            users: format!("{prefix}users"),
+            presence: format!("{prefix}presence"),
+            chats: format!("{prefix}chats"),
+            userchats: format!("{prefix}userchats"),
+            messages: format!("{prefix}messages"),
+        };
+        for table in [
+            &store.users,
+            &store.presence,
+            &store.chats,
+            &store.userchats,
+            &store.messages,
+        ] {
+            store.client.create_table(table).await?;
+        }
+        Ok(store)
+    }
+
+    /// Applies `change` to a user's connection map with `If-Match`, retrying lost races.
+    async fn change_presence(
+        &self,
+        user: &str,
+        change: impl Fn(&mut BTreeMap<String, bool>) -> bool + Send + Sync,
+    ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("user id", user)?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let current = self.client.get(&self.presence, user, PRESENCE_RK).await?;
+            let (mut map, etag) = match &current {
+                Some(Tagged { entity, etag }) => {
+                    let raw = text(entity, "connections");
+                    let map: BTreeMap<String, bool> = if raw.is_empty() {
+                        BTreeMap::new()
+                    } else {
+                        serde_json::from_str(&raw).map_err(backend)?
+                    };
+                    (map, Some(etag.clone()))
+                }
+                None => (BTreeMap::new(), None),
+            };
+            if change(&mut map) {
+                let row = entity(
+                    user,
+                    PRESENCE_RK,
+                    &[("connections", serde_json::to_string(&map).map_err(backend)?)],
+                );
+                let outcome = match &etag {
+                    Some(etag) => {
+                        self.client
+                            .replace(&self.presence, user, PRESENCE_RK, &row, Some(etag))
+                            .await?
+                    }
+                    None => self.client.insert(&self.presence, &row).await?,
+                };
+                if outcome != Outcome::Done {
+                    back_off(attempt).await;
+                    continue;
+                }
+            }
+            return Ok(map
+                .into_iter()
+                .map(|(connection_id, idle)| ConnectionRecord {
+                    connection_id,
+                    idle,
+                })
+                .collect());
+        }
+        Err(Error::Conflict(format!("presence of {user}")))
+    }
+
+    async fn index_row(&self, user: &str, record: &ChatRecord) -> Result<(), Error> {
+        let row = entity(user, &record.chat.id, &chat_props(record));
+        match self
+            .client
+            .replace(&self.userchats, user, &record.chat.id, &row, None)
+            .await?
+        {
+            Outcome::Done => Ok(()),
+            other => Err(Error::Backend(format!("index write: {other:?}"))),
+        }
+    }
+
+    async fn unindex(&self, user: &str, chat: &str) -> Result<(), Error> {
+        self.client
+            .delete(&self.userchats, user, chat, "*")
+            .await
+            .map(|_| ())
+    }
+
+    /// Adds (`join`) or removes `user` in `chat`'s member list with `If-Match`, retrying lost
+    /// races; `false` when nothing changed. Keeps the `userchats` index a superset of the truth.
+    async fn change_members(&self, chat: &str, user: &str, join: bool) -> Result<bool, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", user)?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(Tagged { mut entity, etag }) =
+                self.client.get(&self.chats, CHATS_PK, chat).await?
+            else {
+                return Err(Error::NotFound(chat.to_owned()));
+            };
+            let record = chat_from(chat, &entity)?;
+            let mut members = members_of(&entity)?;
+            let changed = if join {
+                members.insert(user.to_owned())
+            } else {
+                members.remove(user)
+            };
+            if !changed {
+                // Repair the index from the truth (a crash may have left it behind).
+                if join {
+                    self.index_row(user, &record).await?;
+                } else {
+                    self.unindex(user, chat).await?;
+                }
+                return Ok(false);
+            }
+            if join {
+                self.index_row(user, &record).await?;
+            }
+            entity.insert(
+                "members".into(),
+                Value::String(serde_json::to_string(&members).map_err(backend)?),
+            );
+            match self
+                .client
+                .replace(&self.chats, CHATS_PK, chat, &entity, Some(&etag))
+                .await?
+            {
+                Outcome::Done => {
+                    if !join {
+                        self.unindex(user, chat).await?;
+                    }
+                    return Ok(true);
+                }
+                Outcome::Missing => {
+                    if join {
+                        self.unindex(user, chat).await?;
+                    }
+                    return Err(Error::NotFound(chat.to_owned()));
+                }
+                Outcome::Lost => back_off(attempt).await,
+            }
+        }
+        Err(Error::Conflict(format!("members of {chat}")))
+    }
+
+    async fn message_at(&self, chat: &str, seq: u64) -> Result<Option<Message>, Error> {
+        match self
+            .client
+            .get(&self.messages, chat, &key::message_row(seq))
+            .await?
+        {
+            Some(Tagged { entity, .. }) => message_from(chat, &entity).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores message `seq` unless a row is there already; answers what is stored.
+    async fn put_message(&self, message: Message) -> Result<Message, Error> {
+        let row = entity(
+            &message.chat_id,
+            &key::message_row(message.seq),
+            &[
+                ("from", message.from.clone()),
+                ("text", message.text.clone()),
+                ("sentAt", message.sent_at.to_string()),
+                ("clientKey", message.client_key.clone()),
+            ],
+        );
+        match self.client.insert(&self.messages, &row).await? {
+            Outcome::Done => Ok(message),
+            _ => self
+                .message_at(&message.chat_id, message.seq)
+                .await?
+                .ok_or_else(|| Error::Backend("message vanished while storing".into())),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for TableStore {
+    async fn upsert_user(&self, user: &UserRecord) -> Result<(), Error> {
+        key::check("user id", &user.id)?;
+        let row = entity(
+            USERS_PK,
+            &user.id,
+            &[
+                ("name", user.name.clone()),
+                ("provider", user.provider.clone()),
+            ],
+        );
+        match self
+            .client
+            .replace(&self.users, USERS_PK, &user.id, &row, None)
+            .await?
+        {
+            Outcome::Done => Ok(()),
+            other => Err(Error::Backend(format!("user write: {other:?}"))),
+        }
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<UserRecord>, Error> {
+        key::check("user id", id)?;
+        Ok(self
+            .client
+            .get(&self.users, USERS_PK, id)
+            .await?
+            .map(|t| UserRecord {
+                id: id.to_owned(),
+                name: text(&t.entity, "name"),
+                provider: text(&t.entity, "provider"),
+            }))
+    }
+
+    async fn users(&self) -> Result<Vec<UserRecord>, Error> {
+        let rows = self
+            .client
+            .query(
+                &self.users,
+                &format!("PartitionKey eq {}", literal(USERS_PK)),
+                None,
+            )
+            .await?;
+        let mut users: Vec<UserRecord> = rows
+            .iter()
+            .map(|e| UserRecord {
+                id: text(e, "RowKey"),
+                name: text(e, "name"),
+                provider: text(e, "provider"),
+            })
+            .collect();
+        users.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        Ok(users)
+    }
+
+    async fn add_connection(
+        &self,
+        user: &str,
+        connection: &str,
+    ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("connection id", connection)?;
+        let connection = connection.to_owned();
+        self.change_presence(user, move |map| {
+            if map.contains_key(&connection) {
+                false
+            } else {
+                map.insert(connection.clone(), false);
+                true
+            }
+        })
+        .await
+    }
+
+    async fn remove_connection(
+        &self,
+        user: &str,
+        connection: &str,
+    ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("connection id", connection)?;
+        let connection = connection.to_owned();
+        self.change_presence(user, move |map| map.remove(&connection).is_some())
+            .await
+    }
+
+    async fn set_idle(
+        &self,
+        user: &str,
+        connection: &str,
+        idle: bool,
+    ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("connection id", connection)?;
+        let connection = connection.to_owned();
+        self.change_presence(user, move |map| match map.get_mut(&connection) {
+            Some(flag) if *flag != idle => {
+                *flag = idle;
+                true
+            }
+            _ => false,
+        })
+        .await
+    }
+
+    async fn connections(&self, user: &str) -> Result<Vec<ConnectionRecord>, Error> {
+        self.change_presence(user, |_| false).await
+    }
+
+    async fn create_chat(&self, record: &ChatRecord, members: &[String]) -> Result<(), Error> {
+        let id = &record.chat.id;
+        key::check("chat id", id)?;
+        for member in members {
+            key::check("user id", member)?;
+        }
+        let members: BTreeSet<String> = members.iter().cloned().collect();
+        let mut row = entity(CHATS_PK, id, &chat_props(record));
+        row.insert(
+            "members".into(),
+            Value::String(serde_json::to_string(&members).map_err(backend)?),
+        );
+        match self.client.insert(&self.chats, &row).await? {
+            Outcome::Done => {}
+            Outcome::Lost => return Err(Error::AlreadyExists(id.clone())),
+            Outcome::Missing => return Err(Error::Backend("chats table is missing".into())),
+        }
+        // The counter exists exactly as long as the chat: appends use it to know the chat exists.
+        let counter = entity(id, COUNTER_RK, &[("next", "1".into())]);
+        if let Err(err) = self
+            .client
+            .replace(&self.messages, id, COUNTER_RK, &counter, None)
+            .await
+        {
+            // Without its counter the chat cannot take messages: undo the creation.
+            let _ = self.client.delete(&self.chats, CHATS_PK, id, "*").await;
+            return Err(err);
+        }
+        for member in &members {
+            self.index_row(member, record).await?;
+        }
+        Ok(())
+    }
+
+    async fn chat(&self, id: &str) -> Result<Option<ChatRecord>, Error> {
+        key::check("chat id", id)?;
+        match self.client.get(&self.chats, CHATS_PK, id).await? {
+            Some(t) => chat_from(id, &t.entity).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn group_chats(&self) -> Result<Vec<Chat>, Error> {
+        let rows = self
+            .client
+            .query(
+                &self.chats,
+                &format!("PartitionKey eq {} and kind eq 'group'", literal(CHATS_PK)),
+                None,
+            )
+            .await?;
+        let mut chats = rows
+            .iter()
+            .map(|e| chat_from(&text(e, "RowKey"), e))
+            .collect::<Result<Vec<_>, _>>()?;
+        sort_chats(&mut chats);
+        Ok(chats.into_iter().map(|r| r.chat).collect())
+    }
+
+    async fn delete_chat(&self, id: &str) -> Result<(), Error> {
+        key::check("chat id", id)?;
+        let mut deleted = false;
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(Tagged { entity, etag }) = self.client.get(&self.chats, CHATS_PK, id).await?
+            else {
+                return Err(Error::NotFound(id.to_owned()));
+            };
+            for member in members_of(&entity)? {
+                self.unindex(&member, id).await?;
+            }
+            match self.client.delete(&self.chats, CHATS_PK, id, &etag).await? {
+                Outcome::Done => {
+                    deleted = true;
+                    break;
+                }
+                Outcome::Missing => return Err(Error::NotFound(id.to_owned())),
+                Outcome::Lost => back_off(attempt).await,
+            }
+        }
+        if !deleted {
+            return Err(Error::Conflict(format!("chat {id}")));
+        }
+        // The counter goes first, so appends racing this delete fail with NotFound.
+        self.client
+            .delete(&self.messages, id, COUNTER_RK, "*")
+            .await?;
+        let rows = self
+            .client
+            .query(
+                &self.messages,
+                &format!("PartitionKey eq {}", literal(id)),
+                None,
+            )
+            .await?;
+        for row in rows {
+            self.client
+                .delete(&self.messages, id, &text(&row, "RowKey"), "*")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn add_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
+        self.change_members(chat, user, true).await
+    }
+
+    async fn remove_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
+        self.change_members(chat, user, false).await
+    }
+
+    async fn is_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
+        key::check("user id", user)?;
+        Ok(self.members(chat).await?.iter().any(|m| m == user))
+    }
+
+    async fn members(&self, chat: &str) -> Result<Vec<String>, Error> {
+        key::check("chat id", chat)?;
+        match self.client.get(&self.chats, CHATS_PK, chat).await? {
+            Some(t) => Ok(members_of(&t.entity)?.into_iter().collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn chats_of(&self, user: &str) -> Result<Vec<ChatRecord>, Error> {
+        key::check("user id", user)?;
+        let rows = self
+            .client
+            .query(
+                &self.userchats,
+                &format!("PartitionKey eq {}", literal(user)),
+                None,
+            )
+            .await?;
+        let mut chats = rows
+            .iter()
+            .map(|e| chat_from(&text(e, "RowKey"), e))
+            .collect::<Result<Vec<_>, _>>()?;
+        sort_chats(&mut chats);
+        Ok(chats)
+    }
+
+    async fn append_message(
+        &self,
+        chat: &str,
+        from: &str,
+        text: &str,
+        client_key: &str,
+        sent_at: i64,
+    ) -> Result<Message, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", from)?;
+        key::check("client key", client_key)?;
+        let idem = key::idempotency_row(from, client_key);
+        let message = |seq| Message {
+            chat_id: chat.to_owned(),
+            seq,
+            from: from.to_owned(),
+            text: text.to_owned(),
+            sent_at,
+            client_key: client_key.to_owned(),
+        };
+        for attempt in 0..MAX_ATTEMPTS {
+            // A resend: answer the original (completing it if a crash cut it short).
+            if let Some(Tagged { entity, .. }) =
+                self.client.get(&self.messages, chat, &idem).await?
+            {
+                let seq: u64 = number(&entity, "seq")?;
+                return match self.message_at(chat, seq).await? {
+                    Some(original) => Ok(original),
+                    None => self.put_message(message(seq)).await,
+                };
+            }
+            let Some(Tagged {
+                entity: mut counter,
+                etag,
+            }) = self.client.get(&self.messages, chat, COUNTER_RK).await?
+            else {
+                return Err(Error::NotFound(chat.to_owned()));
+            };
+            let seq: u64 = number(&counter, "next")?;
+            counter.insert("next".into(), Value::String((seq + 1).to_string()));
+            match self
+                .client
+                .replace(&self.messages, chat, COUNTER_RK, &counter, Some(&etag))
+                .await?
+            {
+                Outcome::Done => {}
+                Outcome::Missing => return Err(Error::NotFound(chat.to_owned())),
+                Outcome::Lost => {
+                    back_off(attempt).await;
+                    continue;
+                }
+            }
+            let claim = entity(chat, &idem, &[("seq", seq.to_string())]);
+            match self.client.insert(&self.messages, &claim).await? {
+                // Number `seq` stays unused: the resend that won answers on the next round.
+                Outcome::Lost => continue,
+                Outcome::Missing => return Err(Error::NotFound(chat.to_owned())),
+                Outcome::Done => return self.put_message(message(seq)).await,
+            }
+        }
+        Err(Error::Conflict(format!("messages of {chat}")))
+    }
+
+    async fn messages(&self, chat: &str, page: Page, limit: usize) -> Result<Vec<Message>, Error> {
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(Error::Invalid(format!("limit must be 1 to {MAX_PAGE}")));
+        }
+        key::check("chat id", chat)?;
+        let pk = format!("PartitionKey eq {}", literal(chat));
+        // Message rows are `m` + digits, so they sit between `m` and `n`, newest first.
+        let filter = match page {
+            Page::Latest => format!("{pk} and RowKey gt 'm' and RowKey lt 'n'"),
+            Page::Before(seq) => format!(
+                "{pk} and RowKey gt {} and RowKey lt 'n'",
+                literal(&key::message_row(seq))
+            ),
+            Page::After(seq) => format!(
+                "{pk} and RowKey lt {} and RowKey ge {}",
+                literal(&key::message_row(seq)),
+                literal(&key::message_row(seq.saturating_add(limit as u64)))
+            ),
+        };
+        let rows = self
+            .client
+            .query(&self.messages, &filter, Some(limit))
+            .await?;
+        let mut messages = rows
+            .iter()
+            .map(|e| message_from(chat, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.sort_by_key(|m| m.seq);
+        Ok(messages)
+    }
+}
