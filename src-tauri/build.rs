@@ -3,7 +3,16 @@
 //! Registering a new command takes three places: `generate_handler!` in `lib.rs`, the list below,
 //! and `capabilities/main.json`. A command missing here cannot be allowed to any window.
 
-const COMMANDS: &[&str] = &["get_app_status"];
+const COMMANDS: &[&str] = &[
+    "get_app_status",
+    "sign_in_local",
+    "list_chats",
+    "list_users",
+    "create_chat",
+    "join_chat",
+    "send_message",
+    "load_history",
+];
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

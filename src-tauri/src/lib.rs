@@ -8,6 +8,8 @@
 //! - [`realtime`]: the hub session's protocol pieces: frames, sequence acks, backoff, wake detection.
 //! - [`tray_model`]: what the tray shows (unread badge, tooltip, status), pure.
 //! - `tray`: the tray icon and menu, rendered from the model.
+//! - [`chat_client`]: local sign-in, the REST calls and the realtime session of the signed-in user.
+//! - `ui_event`: the one Rust → UI event (`chatr://ui`) and its emitter.
 //! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module.
 //!
 //! `run()` builds the app: plugins, managed state, commands. It must stay wiring: logic goes in a
@@ -15,11 +17,13 @@
 
 pub mod auth;
 pub mod backend;
+pub mod chat_client;
 mod commands;
 pub mod idle;
 pub mod realtime;
 mod tray;
 pub mod tray_model;
+mod ui_event;
 
 use tauri::Manager;
 use tracing_subscriber::EnvFilter;
@@ -52,10 +56,20 @@ pub fn run() {
             tracing::info!(url = %backend.base_url(), mode = ?backend.mode(), "backend ready");
             app.manage(backend);
             app.manage(tray::TrayState::build(app.handle()));
+            app.manage(commands::chat::ChatState::default());
             Ok(())
         })
         // Registering a command: here, build.rs COMMANDS and capabilities/main.json.
-        .invoke_handler(tauri::generate_handler![commands::app::get_app_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::app::get_app_status,
+            commands::chat::sign_in_local,
+            commands::chat::list_chats,
+            commands::chat::list_users,
+            commands::chat::create_chat,
+            commands::chat::join_chat,
+            commands::chat::send_message,
+            commands::chat::load_history,
+        ])
         .build(tauri::generate_context!());
 
     let app = match app {

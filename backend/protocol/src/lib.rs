@@ -23,5 +23,5 @@ pub mod webhook;
 
 pub use client_event::ClientEvent;
 pub use health::{Health, HealthStatus};
-pub use model::{Chat, ChatKind, Message, Presence, User};
+pub use model::{Chat, ChatKind, ChatView, Message, Presence, SignIn, User};
 pub use server_event::{ErrorCode, Reply, ServerEvent};

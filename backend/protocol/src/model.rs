@@ -78,3 +78,28 @@ pub struct Message {
     /// The sender's idempotency key: sending the same key twice stores one message.
     pub client_key: String,
 }
+
+/// A chat as `GET /api/chats` shows it to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatView {
+    /// The chat (private chats named after the other user).
+    #[serde(flatten)]
+    pub chat: Chat,
+    /// Whether the caller is a member.
+    pub member: bool,
+}
+
+/// The answer of `POST /api/token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignIn {
+    /// The signed-in user.
+    pub user: User,
+    /// The Web PubSub client URL (with its access token).
+    pub url: String,
+    /// The REST session token.
+    pub session_token: String,
+    /// Seconds until the session token expires.
+    pub expires_in: u64,
+}

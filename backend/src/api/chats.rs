@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chatr_protocol::{Chat, ChatKind, Message, User};
-use serde::{Deserialize, Serialize};
+use chatr_protocol::{Chat, ChatKind, ChatView, Message, User};
+use serde::Deserialize;
 
 use super::session::Session;
 use crate::AppState;
@@ -49,16 +49,6 @@ pub(crate) async fn users(State(state): State<AppState>, _session: Session) -> R
         }
     }
     Json(users).into_response()
-}
-
-/// A chat as the caller sees it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ChatView {
-    #[serde(flatten)]
-    chat: Chat,
-    /// Whether the caller is a member.
-    member: bool,
 }
 
 /// `GET /api/chats`: every group chat, and the caller's private chats named after the other user.

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::AppState;
 use crate::identity::tokens::Kind;
@@ -23,18 +23,6 @@ pub(crate) struct TokenRequest {
     provider: String,
     /// The provider's token.
     token: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct TokenResponse {
-    user: chatr_protocol::User,
-    /// `ws(s)://…/client/hubs/{hub}?access_token=…`
-    url: String,
-    /// For `Authorization: Bearer` on the REST API.
-    session_token: String,
-    /// Seconds until the session token expires.
-    expires_in: u64,
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
@@ -118,7 +106,7 @@ pub(crate) async fn exchange(
             );
         }
     };
-    Json(TokenResponse {
+    Json(chatr_protocol::SignIn {
         user,
         url: url.to_string(),
         session_token,
