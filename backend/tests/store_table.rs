@@ -63,3 +63,175 @@ async fn a_wrong_key_is_an_error_not_a_panic() {
     let err = TableStore::open(client, &prefix()).await.unwrap_err();
     assert!(err.to_string().contains("403"), "{err}");
 }
+
+/// Loopback stand-ins for Azure's managed-identity endpoints and for a table service that only
+/// takes bearer tokens (Azurite has no plain-HTTP OAuth), so the token path is tested here even
+/// though it cannot be tested against Azure.
+mod managed_identity {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::extract::{Query, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{get, post};
+    use chatr_backend::store::Store;
+    use chatr_backend::store::table::TableStore;
+    use chatr_backend::store::table::client::{Auth, TableClient};
+    use chatr_backend::store::table::token::{Endpoint, ManagedIdentity, TokenSource};
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct Seen {
+        hits: AtomicUsize,
+        last_query: Mutex<HashMap<String, String>>,
+        last_headers: Mutex<HeaderMap>,
+        /// What the endpoint answers with (`expires_in` seconds).
+        expires_in: AtomicUsize,
+    }
+
+    async fn token(
+        State(seen): State<Arc<Seen>>,
+        Query(query): Query<HashMap<String, String>>,
+        headers: HeaderMap,
+    ) -> (StatusCode, String) {
+        let n = seen.hits.fetch_add(1, Ordering::SeqCst) + 1;
+        *seen.last_query.lock().unwrap() = query;
+        *seen.last_headers.lock().unwrap() = headers;
+        let expires_in = seen.expires_in.load(Ordering::SeqCst);
+        (
+            StatusCode::OK,
+            format!(
+                r#"{{"access_token":"token-{n}","expires_in":"{expires_in}","token_type":"Bearer"}}"#
+            ),
+        )
+    }
+
+    async fn serve(router: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{address}")
+    }
+
+    async fn identity_endpoint(expires_in: usize) -> (Arc<Seen>, String) {
+        let seen = Arc::new(Seen::default());
+        seen.expires_in.store(expires_in, Ordering::SeqCst);
+        let url = serve(
+            Router::new()
+                .route("/token", get(token))
+                .with_state(seen.clone()),
+        )
+        .await;
+        (seen, format!("{url}/token"))
+    }
+
+    #[tokio::test]
+    async fn imds_is_asked_once_and_the_token_is_cached() {
+        let (seen, url) = identity_endpoint(3600).await;
+        let source = ManagedIdentity::new(Endpoint::Imds { url }, None).unwrap();
+        assert_eq!(source.token().await.unwrap(), "token-1");
+        assert_eq!(
+            source.token().await.unwrap(),
+            "token-1",
+            "served from the cache"
+        );
+        assert_eq!(seen.hits.load(Ordering::SeqCst), 1);
+        let query = seen.last_query.lock().unwrap().clone();
+        assert_eq!(query["resource"], "https://storage.azure.com/");
+        assert_eq!(query["api-version"], "2018-02-01");
+        assert!(!query.contains_key("client_id"));
+        assert_eq!(seen.last_headers.lock().unwrap()["metadata"], "true");
+    }
+
+    #[tokio::test]
+    async fn a_token_near_expiry_is_replaced() {
+        // Expiring within the refresh margin: every call fetches a fresh one.
+        let (seen, url) = identity_endpoint(60).await;
+        let source = ManagedIdentity::new(Endpoint::Imds { url }, None).unwrap();
+        assert_eq!(source.token().await.unwrap(), "token-1");
+        assert_eq!(source.token().await.unwrap(), "token-2");
+        assert_eq!(seen.hits.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn app_service_style_sends_the_identity_header_and_client_id() {
+        let (seen, url) = identity_endpoint(3600).await;
+        let source = ManagedIdentity::new(
+            Endpoint::AppService {
+                url,
+                header: "secret-header".into(),
+            },
+            Some("user-assigned-id".into()),
+        )
+        .unwrap();
+        source.token().await.unwrap();
+        let query = seen.last_query.lock().unwrap().clone();
+        assert_eq!(query["api-version"], "2019-08-01");
+        assert_eq!(query["client_id"], "user-assigned-id");
+        assert_eq!(
+            seen.last_headers.lock().unwrap()["x-identity-header"],
+            "secret-header"
+        );
+        assert!(!format!("{source:?}").contains("secret-header"));
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_error_is_an_error() {
+        let url = serve(Router::new().route(
+            "/token",
+            get(|| async { (StatusCode::BAD_REQUEST, "no identity") }),
+        ))
+        .await;
+        let source = ManagedIdentity::new(
+            Endpoint::Imds {
+                url: format!("{url}/token"),
+            },
+            None,
+        )
+        .unwrap();
+        assert!(source.token().await.is_err());
+    }
+
+    /// A table service that creates tables and finds nothing, for requests with the right bearer
+    /// token only.
+    #[tokio::test]
+    async fn table_requests_carry_the_bearer_token() {
+        let (seen, url) = identity_endpoint(3600).await;
+        let source = Arc::new(ManagedIdentity::new(Endpoint::Imds { url }, None).unwrap());
+        let authorized = |headers: &HeaderMap| {
+            headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer token-1")
+                && headers.get("x-ms-version").is_some()
+                && headers.get("x-ms-date").is_some()
+        };
+        let tables = serve(
+            Router::new()
+                .route(
+                    "/Tables",
+                    post(move |headers: HeaderMap| async move {
+                        if authorized(&headers) {
+                            StatusCode::CREATED
+                        } else {
+                            StatusCode::FORBIDDEN
+                        }
+                    }),
+                )
+                .fallback(move |headers: HeaderMap| async move {
+                    if authorized(&headers) {
+                        StatusCode::NOT_FOUND
+                    } else {
+                        StatusCode::FORBIDDEN
+                    }
+                }),
+        )
+        .await;
+        let client = TableClient::new(&tables, "acct", Auth::Bearer(source)).unwrap();
+        let store = TableStore::open(client, "chatr").await.unwrap();
+        assert_eq!(store.user("github:1").await.unwrap(), None);
+        assert_eq!(
+            seen.hits.load(Ordering::SeqCst),
+            1,
+            "one token for every request"
+        );
+    }
+}

@@ -152,8 +152,10 @@ impl ManagedIdentity {
     /// A source for Azure Storage tokens from `endpoint`; `client_id` picks a user-assigned
     /// identity.
     pub fn new(endpoint: Endpoint, client_id: Option<String>) -> Result<Self, Error> {
+        // Identity endpoints are local to the host: never send their secrets through a proxy.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .no_proxy()
             .build()
             .map_err(|e| Error::Backend(e.to_string()))?;
         Ok(Self {
