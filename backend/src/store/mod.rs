@@ -1,20 +1,49 @@
 //! Everything the backend remembers, behind one trait so the same chat server runs on SQLite (the
-//! embedded default, and a single server) and, in the cloud, on Azure Table Storage.
+//! embedded default, and a single server) and, in the cloud, on Azure Table Storage. It owns
+//! persistence and atomicity; it must never decide who may do what (that is `chat`'s job) and
+//! never keep state that matters in memory: any number of backend instances share one store.
 //!
 //! # What is stored
-//! - **Users**: id (provider-prefixed), display name, provider.
-//! - **Connections**: which Web PubSub connections each user has open, and whether each reports
-//!   idle. A user's presence is derived from them (see `chat::presence`), so any backend instance
-//!   can answer "is this the user's last connection?" without memory of its own, and idle state
-//!   survives for users who sign in later.
-//! - **Chats**: id, name, kind, owner, creation time; private chats also keep their pair of users,
-//!   fixed forever. **Members** per chat, indexed both ways (chat → users, user → chats), so a
-//!   disconnect or a sign-in costs one lookup, never a scan of every chat.
-//! - **Messages**: per chat, numbered 1, 2, 3… by the store as they are appended; the sender's
-//!   idempotency key makes a resend return the original message instead of a copy.
+//! - **Users**: id (provider-prefixed: `github:12345`, `local:<random>`), display name, provider.
+//! - **Connections** (presence): which Web PubSub connections each user has open, with an idle
+//!   flag per connection. `add_connection` / `remove_connection` answer the user's connections
+//!   *after* the change, atomically, so "this was the first connection" (one left after an add)
+//!   and "that was the last" (none left after a remove) are decided by the store, not by the
+//!   memory of one instance; `chat::presence::of_connections` turns the flags into
+//!   online/idle/offline. Idle is persisted per connection, so a user who signs in later sees it,
+//!   and a user is idle only when every device is. A disconnect touches one user's record: never
+//!   any per-chat work.
+//! - **Chats**: id (server-generated; private chats: derived from the pair by the caller), name,
+//!   kind, owner, creation time; private chats also keep their pair of users, fixed forever.
+//!   `create_chat` never overwrites: an existing id is `AlreadyExists` (the seed's bug 8), which
+//!   also makes private chats get-or-create (`create_chat`, then `chat` on `AlreadyExists`).
+//!   **Members** are indexed both ways (chat → users, user → chats), so "which chats is this user
+//!   in" is one lookup. Concurrent joins never lose one another (SQLite: one writer; Table
+//!   Storage: ETag `If-Match` with retry). `delete_chat` removes the chat, its memberships and
+//!   its history together (the owner check is the caller's).
+//! - **Messages**: per chat, numbered 1, 2, 3… by the store as they are appended (`seq`,
+//!   strictly increasing per chat, never reused); a repeat of `(chat, sender, client key)` returns
+//!   the original message and stores nothing. History pages are always returned **oldest first**;
+//!   [`Page`] says which slice: the newest `limit`, the `limit` just before a `seq` (scrolling
+//!   back, walking newest → oldest page by page) or the `limit` just after one (catching up,
+//!   walking oldest → newest). `limit` is 1..=[`MAX_PAGE`].
 //!
-//! Implementations must make every method atomic on its own; the chat rules (who may do what) are
-//! the caller's, not the store's.
+//! The domain types are the wire types of `chatr-protocol` (`Chat`, `Message`) plus the few
+//! records only the store needs ([`UserRecord`], [`ChatRecord`], [`ConnectionRecord`]); all are
+//! plain data without I/O.
+//!
+//! # Keys
+//! Every id is checked by [`key::check`] in both stores: no `/ \ # ?`, no control characters,
+//! not empty, at most [`key::MAX_KEY_BYTES`] (they become Table Storage keys; the seed crashed on
+//! such chat ids, its bug 14). A bad id is `Invalid` and nothing is stored.
+//!
+//! # Implementations
+//! - [`sqlite::SqliteStore`]: one WAL file (or memory), numbered migrations.
+//! - [`table::TableStore`]: Azure Table Storage (or Azurite) over REST; its module doc has the
+//!   table and key layout.
+//! - [`contract`]: the rules above as one test suite that both run (`tests/store_*.rs`).
+//!
+//! Implementations must make every method atomic on its own.
 
 pub mod contract;
 pub mod key;
@@ -98,19 +127,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every user.
     async fn users(&self) -> Result<Vec<UserRecord>, Error>;
 
-    /// Records an open connection; returns the user's connections after.
+    /// Records an open connection (not idle); returns the user's connections after, atomically:
+    /// exactly one entry means this is the user's first connection. Adding a known connection
+    /// changes nothing.
     async fn add_connection(
         &self,
         user: &str,
         connection: &str,
     ) -> Result<Vec<ConnectionRecord>, Error>;
-    /// Forgets a connection; returns the user's connections after.
+    /// Forgets a connection; returns the user's connections after, atomically: none left means
+    /// that was the user's last connection. Forgetting an unknown connection changes nothing.
     async fn remove_connection(
         &self,
         user: &str,
         connection: &str,
     ) -> Result<Vec<ConnectionRecord>, Error>;
-    /// Sets a connection's idle flag; returns the user's connections after.
+    /// Sets (and persists) a connection's idle flag; returns the user's connections after. An
+    /// unknown connection is not created.
     async fn set_idle(
         &self,
         user: &str,
@@ -126,9 +159,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn chat(&self, id: &str) -> Result<Option<ChatRecord>, Error>;
     /// Every group chat.
     async fn group_chats(&self) -> Result<Vec<Chat>, Error>;
-    /// Deletes a chat, its members and its messages.
+    /// Deletes a chat, its members (both index directions) and its messages; `NotFound` if it
+    /// does not exist. The caller checks ownership first.
     async fn delete_chat(&self, id: &str) -> Result<(), Error>;
-    /// Adds a member; `false` if they already were one.
+    /// Adds a member; `false` if they already were one; `NotFound` if the chat does not exist.
+    /// Concurrent adds never lose one another.
     async fn add_member(&self, chat: &str, user: &str) -> Result<bool, Error>;
     /// Removes a member; `false` if they were not one.
     async fn remove_member(&self, chat: &str, user: &str) -> Result<bool, Error>;

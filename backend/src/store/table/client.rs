@@ -135,6 +135,60 @@ impl TableClient {
         })
     }
 
+    /// A client from a storage connection string: `AccountName=…;AccountKey=…` with optional
+    /// `TableEndpoint`, `DefaultEndpointsProtocol` (default `https`) and `EndpointSuffix` (default
+    /// `core.windows.net`), or `UseDevelopmentStorage=true` for Azurite on its default port.
+    /// Keys are matched case-insensitively; the error never repeats the string (it holds a key).
+    pub fn from_connection_string(connection: &str) -> Result<Self, Error> {
+        let mut fields = std::collections::HashMap::new();
+        for part in connection.split(';').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                Error::Invalid("storage connection string: expected key=value parts".into())
+            })?;
+            fields.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+        }
+        let field = |name: &str| fields.get(name).map(String::as_str);
+        if field("usedevelopmentstorage").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            return Self::new(
+                &format!("http://127.0.0.1:10002/{}", super::azurite::ACCOUNT),
+                super::azurite::ACCOUNT,
+                Auth::shared_key(super::azurite::KEY)?,
+            );
+        }
+        let account = field("accountname")
+            .ok_or_else(|| Error::Invalid("storage connection string has no AccountName".into()))?;
+        let key = field("accountkey").ok_or_else(|| {
+            Error::Invalid(
+                "storage connection string has no AccountKey (use managed identity instead)".into(),
+            )
+        })?;
+        let endpoint = match field("tableendpoint") {
+            Some(endpoint) => endpoint.to_owned(),
+            None => format!(
+                "{}://{account}.table.{}",
+                field("defaultendpointsprotocol").unwrap_or("https"),
+                field("endpointsuffix").unwrap_or("core.windows.net")
+            ),
+        };
+        Self::new(&endpoint, account, Auth::shared_key(key)?)
+    }
+
+    /// A client for `account` authenticated by this host's managed identity (see
+    /// [`super::token::Endpoint::from_env`]); `endpoint` defaults to the public cloud's
+    /// `https://<account>.table.core.windows.net`.
+    pub fn with_managed_identity(
+        account: &str,
+        endpoint: Option<&str>,
+        client_id: Option<String>,
+    ) -> Result<Self, Error> {
+        let source =
+            super::token::ManagedIdentity::new(super::token::Endpoint::from_env(), client_id)?;
+        let endpoint = endpoint
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("https://{account}.table.core.windows.net"));
+        Self::new(&endpoint, account, Auth::Bearer(Arc::new(source)))
+    }
+
     /// The URL of `resource` (already encoded) under the endpoint, with an encoded `query`.
     fn url(&self, resource: &str, query: &[(&str, String)]) -> Url {
         let mut url = self.endpoint.clone();
@@ -386,6 +440,7 @@ pub fn text(entity: &Entity, name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -394,6 +449,54 @@ mod tests {
         assert_eq!(key_literal("o'brien"), "o%27%27brien");
         assert_eq!(key_literal("github:1"), "github%3A1");
         assert_eq!(key_literal("a b%"), "a%20b%25");
+    }
+
+    #[test]
+    fn connection_strings_name_the_endpoint() {
+        let cloud = TableClient::from_connection_string(
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=AAAA;EndpointSuffix=core.chinacloudapi.cn",
+        )
+        .unwrap();
+        assert_eq!(
+            cloud.endpoint.as_str(),
+            "https://acct.table.core.chinacloudapi.cn/"
+        );
+        assert_eq!(cloud.account, "acct");
+        let explicit = TableClient::from_connection_string(
+            "accountname=devstoreaccount1;accountkey=AAAA;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;",
+        )
+        .unwrap();
+        assert_eq!(explicit.url("t", &[]).path(), "/devstoreaccount1/t");
+        let dev = TableClient::from_connection_string("UseDevelopmentStorage=true").unwrap();
+        assert_eq!(dev.endpoint.port(), Some(10002));
+    }
+
+    #[test]
+    fn bad_connection_strings_do_not_echo_the_key() {
+        for bad in [
+            "AccountName=acct",
+            "AccountKey=c2VjcmV0",
+            "AccountName=acct;AccountKey=not base64!",
+            "garbage",
+        ] {
+            let err = TableClient::from_connection_string(bad).unwrap_err();
+            assert!(!err.to_string().contains("c2VjcmV0"), "{err}");
+            assert!(matches!(err, Error::Invalid(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let client = TableClient::new(
+            "http://127.0.0.1:1/a",
+            "a",
+            Auth::SharedKey {
+                key: b"topsecret".to_vec(),
+            },
+        )
+        .unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("topsecret") && !shown.contains("116, 111, 112"));
     }
 
     #[test]

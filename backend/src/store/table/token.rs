@@ -88,7 +88,7 @@ struct Cached {
     expires_at: SystemTime,
 }
 
-/// Tokens from an Azure managed identity, cached until [`REFRESH_MARGIN`] before expiry.
+/// Tokens from an Azure managed identity, cached until five minutes before they expire.
 pub struct ManagedIdentity {
     http: reqwest::Client,
     endpoint: Endpoint,
