@@ -38,6 +38,60 @@ async fn opening_twice_on_the_same_tables_is_fine() {
     assert_eq!(second.connections("u").await.unwrap().len(), 1);
 }
 
+/// Rows an append left behind after racing the delete of a chat (simulated by writing them
+/// directly) do not leak into a new chat with the same id.
+#[tokio::test]
+async fn a_recreated_chat_starts_with_an_empty_history() {
+    use chatr_backend::store::table::client::Entity;
+    use chatr_backend::store::{ChatRecord, Page, key};
+    use chatr_protocol::{Chat, ChatKind};
+
+    let azurite = Azurite::start().unwrap();
+    let prefix = prefix();
+    let store = TableStore::open(azurite.client().unwrap(), &prefix)
+        .await
+        .unwrap();
+    let client = azurite.client().unwrap();
+    let mut orphan = Entity::new();
+    for (k, v) in [
+        ("PartitionKey", "c".to_owned()),
+        ("RowKey", key::message_row(1)),
+        ("from", "ghost".into()),
+        ("text", "from a deleted chat".into()),
+        ("sentAt", "1".into()),
+        ("clientKey", "k".into()),
+    ] {
+        orphan.insert(k.into(), v.into());
+    }
+    client
+        .insert(&format!("{prefix}messages"), &orphan)
+        .await
+        .unwrap();
+    let record = ChatRecord {
+        chat: Chat {
+            id: "c".into(),
+            name: "n".into(),
+            kind: ChatKind::Group,
+            owner: "o".into(),
+            created_at: 1,
+        },
+        pair: None,
+    };
+    store.create_chat(&record, &["o".into()]).await.unwrap();
+    assert!(
+        store
+            .messages("c", Page::Latest, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first = store
+        .append_message("c", "o", "hello", "k", 2)
+        .await
+        .unwrap();
+    assert_eq!((first.seq, first.from.as_str()), (1, "o"));
+}
+
 #[tokio::test]
 async fn bad_table_prefixes_are_refused() {
     let azurite = Azurite::start().unwrap();

@@ -321,6 +321,24 @@ impl TableStore {
         Err(Error::Conflict(format!("members of {chat}")))
     }
 
+    /// Deletes every row of `chat`'s message partition (history, idempotency rows, counter).
+    async fn clear_messages(&self, chat: &str) -> Result<(), Error> {
+        let rows = self
+            .client
+            .query(
+                &self.messages,
+                &format!("PartitionKey eq {}", literal(chat)),
+                None,
+            )
+            .await?;
+        for row in rows {
+            self.client
+                .delete(&self.messages, chat, &text(&row, "RowKey"), "*")
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn message_at(&self, chat: &str, seq: u64) -> Result<Option<Message>, Error> {
         match self
             .client
@@ -346,10 +364,19 @@ impl TableStore {
         );
         match self.client.insert(&self.messages, &row).await? {
             Outcome::Done => Ok(message),
-            _ => self
-                .message_at(&message.chat_id, message.seq)
-                .await?
-                .ok_or_else(|| Error::Backend("message vanished while storing".into())),
+            _ => match self.message_at(&message.chat_id, message.seq).await? {
+                // Only the same send (a resend completing it) may have written this row.
+                Some(stored)
+                    if stored.from == message.from && stored.client_key == message.client_key =>
+                {
+                    Ok(stored)
+                }
+                Some(_) => Err(Error::Backend(format!(
+                    "message {} of {} is held by another send",
+                    message.seq, message.chat_id
+                ))),
+                None => Err(Error::Backend("message vanished while storing".into())),
+            },
         }
     }
 }
@@ -478,6 +505,9 @@ impl Store for TableStore {
             Outcome::Lost => return Err(Error::AlreadyExists(id.clone())),
             Outcome::Missing => return Err(Error::Backend("chats table is missing".into())),
         }
+        // Rows left in the partition by an append that raced an earlier delete of this id belong
+        // to no chat: clear them so the new chat starts empty (normally this finds nothing).
+        self.clear_messages(id).await?;
         // The counter exists exactly as long as the chat: appends use it to know the chat exists.
         let counter = entity(id, COUNTER_RK, &[("next", "1".into())]);
         if let Err(err) = self
@@ -547,20 +577,7 @@ impl Store for TableStore {
         self.client
             .delete(&self.messages, id, COUNTER_RK, "*")
             .await?;
-        let rows = self
-            .client
-            .query(
-                &self.messages,
-                &format!("PartitionKey eq {}", literal(id)),
-                None,
-            )
-            .await?;
-        for row in rows {
-            self.client
-                .delete(&self.messages, id, &text(&row, "RowKey"), "*")
-                .await?;
-        }
-        Ok(())
+        self.clear_messages(id).await
     }
 
     async fn add_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
