@@ -20,7 +20,10 @@
 //!   retried on 412, so concurrent joins never lose one another. `userchats` is the user → chats
 //!   index (one partition query). It is written *before* a join commits and removed *after* a leave
 //!   or delete commits, so after a crash it may list a chat too many, never one too few; callers
-//!   check permissions with `is_member`, which reads the truth. Delete removes the index rows of
+//!   check permissions with `is_member`, which reads the truth. A surplus row can only name a chat
+//!   the user was allowed to join (the caller checks before `add_member`) or one that is gone, so
+//!   re-admitting a connection to everything `chats_of` lists grants nothing new; the next
+//!   `add_member`/`remove_member` of that pair repairs the row. Delete removes the index rows of
 //!   the members it read, then deletes the chat with `If-Match`, so a join that slips in between
 //!   makes the delete go round again.
 //! - **Messages**: the counter row is bumped with `If-Match` (the number is taken before anything is
@@ -92,6 +95,7 @@ fn number<T: std::str::FromStr>(e: &Entity, name: &str) -> Result<T, Error> {
 
 /// Waits a little, more after each lost race, with jitter so racing writers spread out.
 async fn back_off(attempt: u32) {
+    tracing::debug!(attempt, "lost an ETag race; retrying");
     let cap = 2 + attempt.min(20) * 2;
     let ms = rand::rng().random_range(1..=cap);
     tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
@@ -195,6 +199,7 @@ impl TableStore {
     }
 
     /// Applies `change` to a user's connection map with `If-Match`, retrying lost races.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user))]
     async fn change_presence(
         &self,
         user: &str,
@@ -242,6 +247,7 @@ impl TableStore {
                 })
                 .collect());
         }
+        tracing::warn!("gave up after {MAX_ATTEMPTS} lost ETag races");
         Err(Error::Conflict(format!("presence of {user}")))
     }
 
@@ -266,6 +272,7 @@ impl TableStore {
 
     /// Adds (`join`) or removes `user` in `chat`'s member list with `If-Match`, retrying lost
     /// races; `false` when nothing changed. Keeps the `userchats` index a superset of the truth.
+    #[tracing::instrument(level = "debug", skip_all, fields(chat_id = %chat, user_id = %user, join))]
     async fn change_members(&self, chat: &str, user: &str, join: bool) -> Result<bool, Error> {
         key::check("chat id", chat)?;
         key::check("user id", user)?;
@@ -318,6 +325,7 @@ impl TableStore {
                 Outcome::Lost => back_off(attempt).await,
             }
         }
+        tracing::warn!("gave up after {MAX_ATTEMPTS} lost ETag races");
         Err(Error::Conflict(format!("members of {chat}")))
     }
 
@@ -571,6 +579,7 @@ impl Store for TableStore {
             }
         }
         if !deleted {
+            tracing::warn!(chat_id = %id, "gave up after {MAX_ATTEMPTS} lost ETag races");
             return Err(Error::Conflict(format!("chat {id}")));
         }
         // The counter goes first, so appends racing this delete fail with NotFound.
@@ -679,6 +688,7 @@ impl Store for TableStore {
                 Outcome::Done => return self.put_message(message(seq)).await,
             }
         }
+        tracing::warn!(chat_id = %chat, "gave up after {MAX_ATTEMPTS} lost ETag races");
         Err(Error::Conflict(format!("messages of {chat}")))
     }
 
