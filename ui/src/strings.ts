@@ -21,4 +21,37 @@ export const strings = {
     failed: (message: string) => `Backend unreachable: ${message}`,
     retry: 'Retry',
   },
+  signIn: {
+    title: 'Sign in to Chatr',
+    nameLabel: 'Your name',
+    namePlaceholder: 'John Smith',
+    submit: 'Sign in',
+    busy: 'Signing in…',
+    help: 'Everyone using this computer’s Chatr sees this name.',
+  },
+  chats: {
+    title: 'Group Chats',
+    empty: 'No group chats yet. Create one!',
+    newName: 'Chat name',
+    create: 'New chat',
+    join: 'Join',
+    pickOne: 'Pick a chat on the left, or create one.',
+  },
+  users: {
+    title: 'People',
+    you: '(you)',
+    presence: { online: 'online', idle: 'idle', offline: 'offline' },
+  },
+  messages: {
+    composerLabel: 'Message',
+    placeholder: 'What do you want to say?',
+    send: 'Send',
+    empty: 'No messages yet.',
+    failed: 'Not sent',
+  },
+  connection: {
+    connecting: 'Connecting…',
+    reconnecting: 'Connection lost, reconnecting…',
+    closed: 'Disconnected.',
+  },
 } as const
