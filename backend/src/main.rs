@@ -1,9 +1,21 @@
-//! The `chatr-backend` command line: parses flags, sets up tracing, binds, and calls
-//! [`chatr_backend::serve`]. No server logic lives here.
+//! The `chatr-backend` command line: parses flags, sets up tracing, builds the configuration,
+//! binds, and serves. No server logic lives here.
+//!
+//! Two ways to run:
+//! - **Local** (no `--webpubsub-connection-string`): chatr-hub and the backend in this process,
+//!   SQLite, local sign-in on. What the desktop app embeds; also a one-command team server.
+//! - **Against Web PubSub** (a connection string, Azure's or a standalone chatr-hub's): only the
+//!   backend runs here; state in SQLite or Azure Table Storage; local sign-in off unless asked for.
+//!   Under Azure Functions, `FUNCTIONS_CUSTOMHANDLER_PORT` chooses the port (custom handler).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
+use chatr_backend::store::Store;
+use chatr_backend::store::table::TableStore;
+use chatr_backend::store::table::client::TableClient;
+use chatr_backend::{AppState, Config, HubSettings};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -17,18 +29,47 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the REST API until Ctrl+C (or SIGTERM).
-    Serve {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, env = "CHATR_LISTEN", default_value = "127.0.0.1:7071")]
-        listen: SocketAddr,
-        /// The URL clients reach this backend at, if not `http://<listen address>`.
-        #[arg(long, env = "CHATR_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// The SQLite database file; in memory when absent.
-        #[arg(long, env = "CHATR_DATABASE")]
-        database: Option<std::path::PathBuf>,
-    },
+    /// Serve until Ctrl+C (or SIGTERM).
+    Serve(Serve),
+}
+
+#[derive(Debug, clap::Args)]
+struct Serve {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "CHATR_LISTEN", default_value = "127.0.0.1:7071")]
+    listen: SocketAddr,
+    /// The URL clients reach this backend at, if not `http://<listen address>`.
+    #[arg(long, env = "CHATR_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The SQLite database file; in memory when absent (and no Table Storage is configured).
+    #[arg(long, env = "CHATR_DATABASE")]
+    database: Option<std::path::PathBuf>,
+    /// Web PubSub's connection string (`Endpoint=…;AccessKey=…;Version=1.0;`); absent: local mode.
+    #[arg(
+        long,
+        env = "CHATR_WEBPUBSUB_CONNECTION_STRING",
+        hide_env_values = true
+    )]
+    webpubsub_connection_string: Option<String>,
+    /// The Web PubSub hub.
+    #[arg(long, env = "CHATR_WEBPUBSUB_HUB", default_value = chatr_protocol::webhook::DEFAULT_HUB)]
+    hub: String,
+    /// Azure Table Storage connection string; the state goes there instead of SQLite.
+    #[arg(long, env = "CHATR_TABLE_CONNECTION_STRING", hide_env_values = true)]
+    table_connection_string: Option<String>,
+    /// Prefix of the Table Storage tables.
+    #[arg(long, env = "CHATR_TABLE_PREFIX", default_value = "chatr")]
+    table_prefix: String,
+    /// Hosts allowed to send events (abuse protection), comma-separated; default: the Web PubSub
+    /// endpoint's host.
+    #[arg(long, env = "CHATR_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// The secret that signs session tokens, shared by every instance (at least 32 characters).
+    #[arg(long, env = "CHATR_SESSION_SECRET", hide_env_values = true)]
+    session_secret: Option<String>,
+    /// Turn the local sign-in provider on outside local mode (trusted networks only).
+    #[arg(long, env = "CHATR_LOCAL_SIGNIN")]
+    local_signin: bool,
 }
 
 #[tokio::main]
@@ -40,29 +81,86 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
-    match Cli::parse().command {
-        Command::Serve {
-            listen,
-            public_url,
-            database,
-        } => {
-            let tweak = |config: &mut chatr_backend::Config| {
-                if let Some(url) = public_url {
-                    config.public_url = url;
-                }
-            };
-            let local =
-                chatr_backend::local::start(listen, database, tweak, std::future::pending())
-                    .await
-                    .with_context(|| format!("cannot start the backend on {listen}"))?;
-            // The first line on stdout is the URL, so scripts and tests can read it.
-            println!("chatr-backend listening on {}", local.backend_url);
-            tracing::info!(hub = %redact_key(&local.hub_connection_string), "embedded hub running");
-            shutdown_signal().await;
-            local.stop();
-            tracing::info!("stopped");
-        }
+    let Command::Serve(mut serve) = Cli::parse().command;
+    if let Some(port) = std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT")
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+    {
+        serve.listen = SocketAddr::from(([127, 0, 0, 1], port));
     }
+    match serve.webpubsub_connection_string.take() {
+        None => serve_local(serve).await,
+        Some(connection_string) => serve_remote(serve, connection_string).await,
+    }
+}
+
+async fn serve_local(serve: Serve) -> anyhow::Result<()> {
+    let public_url = serve.public_url;
+    let tweak = |config: &mut Config| {
+        if let Some(url) = public_url {
+            config.public_url = url;
+        }
+    };
+    let local =
+        chatr_backend::local::start(serve.listen, serve.database, tweak, std::future::pending())
+            .await
+            .with_context(|| format!("cannot start the backend on {}", serve.listen))?;
+    // The first line on stdout is the URL, so scripts and tests can read it.
+    println!("chatr-backend listening on {}", local.backend_url);
+    tracing::info!(hub = %redact_key(&local.hub_connection_string), "embedded hub running");
+    shutdown_signal().await;
+    local.stop();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn serve_remote(serve: Serve, connection_string: String) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", serve.listen))?;
+    let addr = listener.local_addr()?;
+    let mut config = Config::local(serve.public_url.unwrap_or_else(|| format!("http://{addr}")));
+    config.local_signin = serve.local_signin;
+    config.database = serve.database;
+    config.allowed_origins = if serve.allowed_origins.is_empty() {
+        let endpoint =
+            chatr_backend::hub_client::ConnectionString::parse(&connection_string)?.endpoint;
+        vec![
+            endpoint.host_str().unwrap_or_default().to_owned()
+                + &endpoint.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        ]
+    } else {
+        serve.allowed_origins
+    };
+    match serve.session_secret {
+        Some(secret) if secret.len() >= 32 => config.session_secret = secret.into_bytes(),
+        Some(_) => anyhow::bail!("CHATR_SESSION_SECRET must have at least 32 characters"),
+        None => tracing::warn!(
+            "no CHATR_SESSION_SECRET: sessions end when this instance stops and do not span instances"
+        ),
+    }
+    config.hub = Some(HubSettings {
+        connection_string,
+        hub: serve.hub,
+    });
+    let state = match serve.table_connection_string {
+        Some(table) => {
+            let client = TableClient::from_connection_string(&table)
+                .context("invalid Table Storage connection string")?;
+            let store: Arc<dyn Store> = Arc::new(
+                TableStore::open(client, &serve.table_prefix)
+                    .await
+                    .context("cannot open Table Storage")?,
+            );
+            AppState::with_store(config, store)?
+        }
+        None => AppState::new(config)?,
+    };
+    println!("chatr-backend listening on http://{addr}");
+    chatr_backend::serve(listener, state, shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("stopped");
     Ok(())
 }
 

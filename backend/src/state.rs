@@ -111,12 +111,18 @@ pub(crate) struct Shared {
 }
 
 impl AppState {
-    /// Builds the state from the configuration, opening the store.
+    /// Builds the state from the configuration, opening the SQLite store it names.
     pub fn new(config: Config) -> Result<Self, Error> {
         let store: Arc<dyn Store> = match &config.database {
             Some(path) => Arc::new(SqliteStore::open(path)?),
             None => Arc::new(SqliteStore::in_memory()?),
         };
+        Self::with_store(config, store)
+    }
+
+    /// Builds the state on an already opened store (Azure Table Storage, tests); `config.database`
+    /// is ignored.
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, Error> {
         let (hub, event_keys) = match &config.hub {
             Some(settings) => {
                 let connection = ConnectionString::parse(&settings.connection_string)?;
