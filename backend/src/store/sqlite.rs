@@ -483,42 +483,38 @@ impl Store for SqliteStore {
         );
         self.with(move |db| {
             let tx = db.transaction().map_err(backend)?;
+            // Cached statements: this is the hot path of every chat message.
             let existing = tx
-                .query_row(
-                    &format!(
-                        "SELECT {MESSAGE_COLUMNS} FROM messages
-                         WHERE chat_id = ?1 AND sender = ?2 AND client_key = ?3"
-                    ),
-                    params![chat, from, client_key],
-                    message_from_row,
-                )
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages
+                     WHERE chat_id = ?1 AND sender = ?2 AND client_key = ?3"
+                ))
+                .map_err(backend)?
+                .query_row(params![chat, from, client_key], message_from_row)
                 .optional()
                 .map_err(backend)?;
             if let Some(original) = existing {
                 return Ok(original);
             }
             let exists: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM chats WHERE id = ?1)",
-                    params![chat],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM chats WHERE id = ?1)")
+                .map_err(backend)?
+                .query_row(params![chat], |r| r.get(0))
                 .map_err(backend)?;
             if !exists {
                 return Err(Error::NotFound(chat));
             }
             let seq: u64 = tx
-                .query_row(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE chat_id = ?1",
-                    params![chat],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE chat_id = ?1")
+                .map_err(backend)?
+                .query_row(params![chat], |r| r.get(0))
                 .map_err(backend)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO messages (chat_id, seq, sender, text, sent_at, client_key)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![chat, seq, from, text, sent_at, client_key],
             )
+            .map_err(backend)?
+            .execute(params![chat, seq, from, text, sent_at, client_key])
             .map_err(backend)?;
             tx.commit().map_err(backend)?;
             Ok(Message {
