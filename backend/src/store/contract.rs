@@ -33,6 +33,7 @@ macro_rules! store_contract_tests {
             concurrent_connects_see_first_and_last,
             leave_rejoin_and_private_get_or_create,
             paging_walks_everything_once,
+            last_seen_is_when_the_last_connection_closed,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -594,4 +595,31 @@ pub async fn paging_walks_everything_once(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// "Last seen" moves only when a user's last connection closes, and is kept.
+pub async fn last_seen_is_when_the_last_connection_closed(store: Arc<dyn Store>) {
+    assert_eq!(store.last_seen("u").await.unwrap(), None);
+    let before = super::now_ms();
+    store.add_connection("u", "c1").await.unwrap();
+    store.add_connection("u", "c2").await.unwrap();
+    store.remove_connection("u", "c1").await.unwrap();
+    assert_eq!(
+        store.last_seen("u").await.unwrap(),
+        None,
+        "c2 is still open"
+    );
+    store.remove_connection("u", "c2").await.unwrap();
+    let seen = store.last_seen("u").await.unwrap().unwrap();
+    assert!(seen >= before && seen <= super::now_ms());
+    // A stray disconnect of an unknown connection does not move it.
+    store.remove_connection("u", "ghost").await.unwrap();
+    assert_eq!(store.last_seen("u").await.unwrap(), Some(seen));
+    store.add_connection("u", "c3").await.unwrap();
+    assert_eq!(
+        store.last_seen("u").await.unwrap(),
+        Some(seen),
+        "kept while online again"
+    );
+    assert_eq!(store.last_seen("never").await.unwrap(), None);
 }

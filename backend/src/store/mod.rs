@@ -5,7 +5,7 @@
 //!
 //! # What is stored
 //! - **Users**: id (provider-prefixed: `github:12345`, `local:<random>`), display name, provider.
-//! - **Connections** (presence): which Web PubSub connections each user has open, with an idle
+//! - **Connections** (presence) and **last seen** (when the last connection closed): which Web PubSub connections each user has open, with an idle
 //!   flag per connection. `add_connection` / `remove_connection` answer the user's connections
 //!   *after* the change, atomically, so "this was the first connection" (one left after an add)
 //!   and "that was the last" (none left after a remove) are decided by the store, not by the
@@ -114,6 +114,13 @@ pub enum Page {
     After(u64),
 }
 
+/// The store's clock: milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The most messages one page may hold.
 pub const MAX_PAGE: usize = 200;
 
@@ -152,6 +159,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<ConnectionRecord>, Error>;
     /// A user's open connections.
     async fn connections(&self, user: &str) -> Result<Vec<ConnectionRecord>, Error>;
+    /// When the user's last connection closed (ms since the Unix epoch, the store's clock), kept
+    /// across restarts; `None` if that never happened. Written by `remove_connection` in the same
+    /// atomic step that removes the last connection, never for unknown users' stray events.
+    async fn last_seen(&self, user: &str) -> Result<Option<i64>, Error>;
 
     /// Creates a chat with its first members; fails with `AlreadyExists` if the id is taken.
     async fn create_chat(&self, chat: &ChatRecord, members: &[String]) -> Result<(), Error>;

@@ -13,7 +13,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{ChatRecord, ConnectionRecord, Error, MAX_PAGE, Page, Store, UserRecord, key};
 
 /// The schema, one migration per entry; never edit a released one, append a new one.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
     CREATE TABLE users (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -50,7 +51,15 @@ const MIGRATIONS: &[&str] = &[r"
         PRIMARY KEY (chat_id, seq),
         UNIQUE (chat_id, sender, client_key)
     );
-"];
+",
+    r"
+    -- When each user's last connection closed (ms since the epoch), for 'last seen'.
+    CREATE TABLE last_seen (
+        user_id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL
+    );
+",
+];
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -60,6 +69,11 @@ pub struct SqliteStore {
 
 fn backend(err: impl std::fmt::Display) -> Error {
     Error::Backend(err.to_string())
+}
+
+/// The store's clock, in ms since the Unix epoch.
+fn now_ms() -> i64 {
+    super::now_ms()
 }
 
 impl SqliteStore {
@@ -255,13 +269,41 @@ impl Store for SqliteStore {
         key::check("user id", user)?;
         key::check("connection id", connection)?;
         let (user, connection) = (user.to_owned(), connection.to_owned());
+        let now = now_ms();
         self.with(move |db| {
-            db.execute(
-                "DELETE FROM connections WHERE user_id = ?1 AND connection_id = ?2",
-                params![user, connection],
+            let tx = db.transaction().map_err(backend)?;
+            let removed = tx
+                .execute(
+                    "DELETE FROM connections WHERE user_id = ?1 AND connection_id = ?2",
+                    params![user, connection],
+                )
+                .map_err(backend)?;
+            let left = connections_of(&tx, &user)?;
+            if removed == 1 && left.is_empty() {
+                tx.execute(
+                    "INSERT INTO last_seen (user_id, at) VALUES (?1, ?2)
+                     ON CONFLICT (user_id) DO UPDATE SET at = excluded.at",
+                    params![user, now],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(left)
+        })
+        .await
+    }
+
+    async fn last_seen(&self, user: &str) -> Result<Option<i64>, Error> {
+        key::check("user id", user)?;
+        let user = user.to_owned();
+        self.with(move |db| {
+            db.query_row(
+                "SELECT at FROM last_seen WHERE user_id = ?1",
+                params![user],
+                |r| r.get(0),
             )
-            .map_err(backend)?;
-            connections_of(db, &user)
+            .optional()
+            .map_err(backend)
         })
         .await
     }

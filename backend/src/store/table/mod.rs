@@ -6,7 +6,7 @@
 //! | table       | PartitionKey | RowKey            | holds                                         |
 //! |-------------|--------------|-------------------|-----------------------------------------------|
 //! | `users`     | `user`       | user id           | name, provider                                |
-//! | `presence`  | user id      | `connections`     | JSON map connection id → idle flag            |
+//! | `presence`  | user id      | `connections`     | JSON map connection id → idle flag; lastSeen  |
 //! | `chats`     | `chat`       | chat id           | name, kind, owner, createdAt, pair, members   |
 //! | `userchats` | user id      | chat id           | a copy of the chat's (immutable) fields       |
 //! | `messages`  | chat id      | `c`               | the next message number (the counter)         |
@@ -208,6 +208,10 @@ impl TableStore {
         key::check("user id", user)?;
         for attempt in 0..MAX_ATTEMPTS {
             let current = self.client.get(&self.presence, user, PRESENCE_RK).await?;
+            let last_seen = current
+                .as_ref()
+                .map(|t| text(&t.entity, "lastSeen"))
+                .unwrap_or_default();
             let (mut map, etag) = match &current {
                 Some(Tagged { entity, etag }) => {
                     let raw = text(entity, "connections");
@@ -220,12 +224,20 @@ impl TableStore {
                 }
                 None => (BTreeMap::new(), None),
             };
+            let had_any = !map.is_empty();
             if change(&mut map) {
-                let row = entity(
-                    user,
-                    PRESENCE_RK,
-                    &[("connections", serde_json::to_string(&map).map_err(backend)?)],
-                );
+                // Only a change that closes the last connection moves "last seen".
+                let last_seen = if had_any && map.is_empty() {
+                    super::now_ms().to_string()
+                } else {
+                    last_seen
+                };
+                let mut props =
+                    vec![("connections", serde_json::to_string(&map).map_err(backend)?)];
+                if !last_seen.is_empty() {
+                    props.push(("lastSeen", last_seen));
+                }
+                let row = entity(user, PRESENCE_RK, &props);
                 let outcome = match &etag {
                     Some(etag) => {
                         self.client
@@ -494,6 +506,16 @@ impl Store for TableStore {
 
     async fn connections(&self, user: &str) -> Result<Vec<ConnectionRecord>, Error> {
         self.change_presence(user, |_| false).await
+    }
+
+    async fn last_seen(&self, user: &str) -> Result<Option<i64>, Error> {
+        key::check("user id", user)?;
+        match self.client.get(&self.presence, user, PRESENCE_RK).await? {
+            Some(t) if !text(&t.entity, "lastSeen").is_empty() => {
+                number(&t.entity, "lastSeen").map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 
     async fn create_chat(&self, record: &ChatRecord, members: &[String]) -> Result<(), Error> {
