@@ -104,3 +104,28 @@ async fn a_database_from_a_newer_chatr_is_refused() {
     let err = SqliteStore::open(&path).unwrap_err();
     assert!(err.to_string().contains("newer"), "{err}");
 }
+
+#[tokio::test]
+async fn an_older_database_is_migrated_in_place() {
+    let dir = TempDir::new("migrate");
+    let path = dir.0.join("chatr.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.add_connection("u", "c").await.unwrap();
+    }
+    {
+        // Back to schema 1: as a database written before "last seen" existed.
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch("DROP TABLE last_seen; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.connections("u").await.unwrap().len(), 1, "data kept");
+    store.remove_connection("u", "c").await.unwrap();
+    assert!(store.last_seen("u").await.unwrap().is_some());
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+}
