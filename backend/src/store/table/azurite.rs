@@ -52,7 +52,12 @@ impl Azurite {
             .and_then(|l| l.local_addr())
             .map_err(|e| Error::Backend(format!("no free port: {e}")))?
             .port();
+        // The preload exits Azurite if this test process dies without dropping us.
+        let watchdog =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testkit/exit-with-parent.cjs");
         let child = Command::new("node")
+            .arg("--require")
+            .arg(&watchdog)
             .arg(&entry)
             .args(["--tableHost", "127.0.0.1", "--tablePort"])
             .arg(port.to_string())
