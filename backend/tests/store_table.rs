@@ -92,6 +92,64 @@ async fn a_recreated_chat_starts_with_an_empty_history() {
     assert_eq!((first.seq, first.from.as_str()), (1, "o"));
 }
 
+/// Two backend instances (two stores, two HTTP clients, nothing shared in memory) on one set of
+/// tables behave as one: joins, appends and presence changes spread over both lose nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_the_same_tables_behave_as_one() {
+    use chatr_backend::store::ChatRecord;
+    use chatr_protocol::{Chat, ChatKind};
+
+    let azurite = Azurite::start().unwrap();
+    let prefix = prefix();
+    let a: Arc<dyn Store> = Arc::new(
+        TableStore::open(azurite.client().unwrap(), &prefix)
+            .await
+            .unwrap(),
+    );
+    let b: Arc<dyn Store> = Arc::new(
+        TableStore::open(azurite.client().unwrap(), &prefix)
+            .await
+            .unwrap(),
+    );
+    let record = ChatRecord {
+        chat: Chat {
+            id: "c".into(),
+            name: "n".into(),
+            kind: ChatKind::Group,
+            owner: "o".into(),
+            created_at: 1,
+        },
+        pair: None,
+    };
+    a.create_chat(&record, &["o".into()]).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            store.add_member("c", &format!("u{i}")).await.unwrap();
+            store
+                .append_message("c", &format!("u{i}"), "hi", "k", i)
+                .await
+                .unwrap()
+                .seq
+        }));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=12).collect::<Vec<u64>>());
+    assert_eq!(b.members("c").await.unwrap().len(), 13);
+    assert_eq!(a.chats_of("u7").await.unwrap().len(), 1);
+    // One device connects through each instance; each disconnect goes through the other.
+    assert_eq!(a.add_connection("u", "d1").await.unwrap().len(), 1);
+    assert_eq!(b.add_connection("u", "d2").await.unwrap().len(), 2);
+    assert_eq!(a.remove_connection("u", "d2").await.unwrap().len(), 1);
+    assert!(b.remove_connection("u", "d1").await.unwrap().is_empty());
+    assert!(a.last_seen("u").await.unwrap().is_some());
+}
+
 #[tokio::test]
 async fn bad_table_prefixes_are_refused() {
     let azurite = Azurite::start().unwrap();
