@@ -150,6 +150,59 @@ async fn two_instances_on_the_same_tables_behave_as_one() {
     assert!(a.last_seen("u").await.unwrap().is_some());
 }
 
+/// Queries follow continuation tokens (Table Storage pages at 1,000 entities or 5 s; Azurite
+/// rarely does), passing both keys back and stopping at the limit.
+#[tokio::test]
+async fn queries_follow_continuations() {
+    use axum::extract::Query;
+    use axum::http::HeaderMap;
+    use std::collections::HashMap;
+
+    let router =
+        axum::Router::new().fallback(|Query(q): Query<HashMap<String, String>>| async move {
+            let mut headers = HeaderMap::new();
+            let body = match (q.get("NextPartitionKey"), q.get("NextRowKey")) {
+                (None, None) => {
+                    headers.insert("x-ms-continuation-NextPartitionKey", "p".parse().unwrap());
+                    headers.insert("x-ms-continuation-NextRowKey", "r2".parse().unwrap());
+                    r#"{"value":[{"PartitionKey":"p","RowKey":"r1"}]}"#
+                }
+                (Some(pk), Some(rk)) if pk == "p" && rk == "r2" => {
+                    headers.insert("x-ms-continuation-NextPartitionKey", "p".parse().unwrap());
+                    headers.insert("x-ms-continuation-NextRowKey", "r3".parse().unwrap());
+                    r#"{"value":[{"PartitionKey":"p","RowKey":"r2"}]}"#
+                }
+                (Some(_), Some(_)) => r#"{"value":[{"PartitionKey":"p","RowKey":"r3"}]}"#,
+                _ => r#"{"value":[]}"#,
+            };
+            (headers, body)
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = chatr_backend::store::table::client::TableClient::new(
+        &format!("http://{address}/acct"),
+        "acct",
+        chatr_backend::store::table::client::Auth::shared_key("a2V5").unwrap(),
+    )
+    .unwrap();
+    let rows = |v: Vec<chatr_backend::store::table::client::Entity>| {
+        v.iter()
+            .map(|e| e["RowKey"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let all = client
+        .query("t", "PartitionKey eq 'p'", None)
+        .await
+        .unwrap();
+    assert_eq!(rows(all), ["r1", "r2", "r3"]);
+    let two = client
+        .query("t", "PartitionKey eq 'p'", Some(2))
+        .await
+        .unwrap();
+    assert_eq!(rows(two), ["r1", "r2"]);
+}
+
 #[tokio::test]
 async fn bad_table_prefixes_are_refused() {
     let azurite = Azurite::start().unwrap();
