@@ -203,6 +203,43 @@ async fn queries_follow_continuations() {
     assert_eq!(rows(two), ["r1", "r2"]);
 }
 
+/// Reads are retried when the service is busy; writes never are (a repeated insert could report
+/// our own first attempt as a conflict).
+#[tokio::test]
+async fn busy_reads_are_retried_writes_are_not() {
+    use axum::http::{Method, StatusCode};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let router = axum::Router::new().fallback(move |method: Method| {
+        let n = seen.fetch_add(1, Ordering::SeqCst);
+        async move {
+            match (method, n) {
+                (Method::GET, 0) => StatusCode::SERVICE_UNAVAILABLE,
+                (Method::GET, _) => StatusCode::NOT_FOUND,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = chatr_backend::store::table::client::TableClient::new(
+        &format!("http://{address}/acct"),
+        "acct",
+        chatr_backend::store::table::client::Auth::shared_key("a2V5").unwrap(),
+    )
+    .unwrap();
+    assert!(client.get("t", "p", "r").await.unwrap().is_none());
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "one retry after the 503");
+    let mut row = chatr_backend::store::table::client::Entity::new();
+    row.insert("PartitionKey".into(), "p".into());
+    row.insert("RowKey".into(), "r".into());
+    assert!(client.insert("t", &row).await.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "the insert went once");
+}
+
 #[tokio::test]
 async fn bad_table_prefixes_are_refused() {
     let azurite = Azurite::start().unwrap();

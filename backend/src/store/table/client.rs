@@ -92,6 +92,34 @@ fn backend(err: impl std::fmt::Display) -> Error {
     Error::Backend(err.to_string())
 }
 
+/// Why one attempt at a request failed.
+#[derive(Debug)]
+enum SendError {
+    /// The HTTP exchange failed (maybe before reaching the service).
+    Http(reqwest::Error),
+    /// Building the request failed (a bad header value, no token).
+    Other(Error),
+}
+
+impl SendError {
+    fn is_connect(&self) -> bool {
+        matches!(self, Self::Http(e) if e.is_connect())
+    }
+
+    fn is_timeout(&self) -> bool {
+        matches!(self, Self::Http(e) if e.is_timeout())
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Http(e) => write!(f, "{e}"),
+            Self::Other(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 /// Percent-encodes everything but RFC 3986 unreserved characters (spaces become `%20`, never `+`).
 fn encode_component(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -206,6 +234,10 @@ impl TableClient {
         url
     }
 
+    /// Sends a request, retrying (freshly signed) what is safe to retry: any request that never
+    /// reached the service, and reads that met a busy or failing service (500, 503) or a timeout.
+    /// Writes that may have been applied are never repeated: an insert's 409 must mean "someone
+    /// else", not "our own first attempt".
     async fn send(
         &self,
         method: Method,
@@ -213,9 +245,43 @@ impl TableClient {
         if_match: Option<&str>,
         body: Option<&Entity>,
     ) -> Result<reqwest::Response, Error> {
+        const ATTEMPTS: u32 = 3;
+        let read = method == Method::GET;
+        let mut attempt = 1;
+        loop {
+            match self
+                .send_once(method.clone(), url.clone(), if_match, body)
+                .await
+            {
+                Ok(response)
+                    if read
+                        && matches!(
+                            response.status(),
+                            StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE
+                        )
+                        && attempt < ATTEMPTS => {}
+                Ok(response) => return Ok(response),
+                Err(err)
+                    if (err.is_connect() || (read && err.is_timeout())) && attempt < ATTEMPTS => {}
+                Err(SendError::Other(err)) => return Err(err),
+                Err(err) => return Err(backend(err)),
+            }
+            tracing::debug!(attempt, "table request failed; retrying");
+            tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        url: Url,
+        if_match: Option<&str>,
+        body: Option<&Entity>,
+    ) -> Result<reqwest::Response, SendError> {
         let date = httpdate::fmt_http_date(SystemTime::now());
         let mut headers = HeaderMap::new();
-        let value = |s: &str| HeaderValue::from_str(s).map_err(backend);
+        let value = |s: &str| HeaderValue::from_str(s).map_err(|e| SendError::Other(backend(e)));
         headers.insert("x-ms-date", value(&date)?);
         headers.insert("x-ms-version", HeaderValue::from_static(API_VERSION));
         headers.insert("accept", HeaderValue::from_static(ACCEPT));
@@ -235,7 +301,9 @@ impl TableClient {
                     .map(|(_, v)| v.into_owned());
                 sign::authorization(&self.account, key, &date, url.path(), comp.as_deref())
             }
-            Auth::Bearer(source) => format!("Bearer {}", source.token().await?),
+            Auth::Bearer(source) => {
+                format!("Bearer {}", source.token().await.map_err(SendError::Other)?)
+            }
         };
         let mut auth_value = value(&authorization)?;
         auth_value.set_sensitive(true);
@@ -245,9 +313,9 @@ impl TableClient {
             request = request
                 .header("content-type", "application/json")
                 .header("prefer", "return-no-content")
-                .body(serde_json::to_vec(entity).map_err(backend)?);
+                .body(serde_json::to_vec(entity).map_err(|e| SendError::Other(backend(e)))?);
         }
-        request.send().await.map_err(backend)
+        request.send().await.map_err(SendError::Http)
     }
 
     /// Turns an unexpected response into an error that names the operation and the service's
