@@ -34,6 +34,7 @@ macro_rules! store_contract_tests {
             leave_rejoin_and_private_get_or_create,
             paging_walks_everything_once,
             last_seen_is_when_the_last_connection_closed,
+            joins_racing_a_delete_leave_nothing_behind,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -622,4 +623,39 @@ pub async fn last_seen_is_when_the_last_connection_closed(store: Arc<dyn Store>)
         "kept while online again"
     );
     assert_eq!(store.last_seen("never").await.unwrap(), None);
+}
+
+/// Joins racing the chat's deletion either land before it (and go with it) or fail with
+/// `NotFound`; afterwards no joiner's chat list names the deleted chat.
+pub async fn joins_racing_a_delete_leave_nothing_behind(store: Arc<dyn Store>) {
+    store
+        .create_chat(&group("c", "o"), &["o".into()])
+        .await
+        .unwrap();
+    let mut joins = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        joins.push(tokio::spawn(async move {
+            match store.add_member("c", &format!("u{i}")).await {
+                Ok(_) | Err(Error::NotFound(_)) => {}
+                Err(other) => panic!("join failed: {other}"),
+            }
+        }));
+    }
+    let deleter = {
+        let store = store.clone();
+        tokio::spawn(async move { store.delete_chat("c").await.unwrap() })
+    };
+    for join in joins {
+        join.await.unwrap();
+    }
+    deleter.await.unwrap();
+    assert_eq!(store.chat("c").await.unwrap(), None);
+    for i in 0..8 {
+        assert!(
+            store.chats_of(&format!("u{i}")).await.unwrap().is_empty(),
+            "u{i} still lists the deleted chat"
+        );
+    }
+    assert!(store.chats_of("o").await.unwrap().is_empty());
 }

@@ -292,6 +292,10 @@ impl TableStore {
             let Some(Tagged { mut entity, etag }) =
                 self.client.get(&self.chats, CHATS_PK, chat).await?
             else {
+                if join && attempt > 0 {
+                    // An earlier round wrote the index row; the chat went meanwhile.
+                    self.unindex(user, chat).await?;
+                }
                 return Err(Error::NotFound(chat.to_owned()));
             };
             let record = chat_from(chat, &entity)?;
