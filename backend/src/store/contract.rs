@@ -1,7 +1,8 @@
-//! The contract every [`Store`] implementation must keep, as a test suite shared by all of them:
-//! `tests/store_sqlite.rs` runs it on SQLite; a Table Storage implementation runs it on Azurite.
-//! Each function takes a fresh, empty store and panics on the first broken rule (test support code:
-//! it lives in the library so every implementation's tests can call it).
+//! The contract every [`Store`] implementation must keep, as one test suite shared by all of them
+//! (test support code: it must never be called outside tests). `tests/store_sqlite.rs` runs it on
+//! SQLite (in memory and on a WAL file) and `tests/store_table.rs` on a real Azurite, both through
+//! [`store_contract_tests!`](crate::store_contract_tests), so a rule added here runs everywhere.
+//! Each function takes a fresh, empty store and panics on the first broken rule.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
