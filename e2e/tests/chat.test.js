@@ -1,6 +1,7 @@
 // The real app under Xvfb, on its embedded backend: sign in locally, create a chat, send a
 // message, and see it come back stored. Hostile text stays text.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,11 +15,9 @@ before(async () => {
   // A data folder of its own, so every run starts with an empty database.
   const home = mkdtempSync(join(tmpdir(), 'chatr-e2e-'))
   app = await launchApp({
-    env: {
-      CHATR_SERVER_URL: '',
-      XDG_DATA_HOME: join(home, 'data'),
-      XDG_CONFIG_HOME: join(home, 'config'),
-    },
+    env: { CHATR_SERVER_URL: '' },
+    // Idle after 2 s without input, so the test need not wait a minute.
+    args: [`--data-dir=${join(home, 'data')}`, '--idle-seconds=2'],
   })
 })
 
@@ -54,4 +53,21 @@ test('sign in locally, create a chat and send a message', async () => {
   assert.equal((await driver.findElements(By.css('[data-testid=message] img'))).length, 0)
   assert.equal((await driver.findElements(By.css('[data-testid=message]'))).length, 1, 'shown once')
   await saveScreenshot(driver, 'app-chat')
+})
+
+test('no input makes the user idle; moving the mouse brings them back', async () => {
+  const { driver } = app
+  const me = By.css('[data-testid=user-list] li')
+  // The X server sees no input from WebDriver's synthetic events: idle comes after 2 s.
+  await driver.wait(
+    async () => (await driver.findElement(me).getAttribute('data-presence')) === 'idle',
+    15_000,
+  )
+  // A real pointer motion through XTEST, as a person would make.
+  execFileSync('xdotool', ['mousemove', '200', '200'])
+  execFileSync('xdotool', ['mousemove', '300', '250'])
+  await driver.wait(
+    async () => (await driver.findElement(me).getAttribute('data-presence')) === 'online',
+    15_000,
+  )
 })

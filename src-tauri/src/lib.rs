@@ -10,6 +10,7 @@
 //! - `tray`: the tray icon and menu, rendered from the model.
 //! - [`chat_client`]: local sign-in, the REST calls and the realtime session of the signed-in user.
 //! - `ui_event`: the one Rust → UI event (`chatr://ui`) and its emitter.
+//! - [`launch`]: command-line options (data folder, idle threshold).
 //! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module.
 //!
 //! `run()` builds the app: plugins, managed state, commands. It must stay wiring: logic goes in a
@@ -20,6 +21,7 @@ pub mod backend;
 pub mod chat_client;
 mod commands;
 pub mod idle;
+pub mod launch;
 pub mod realtime;
 mod tray;
 pub mod tray_model;
@@ -46,9 +48,14 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .setup(|app| {
+            let options = launch::LaunchOptions::from_process();
+            tracing::debug!(?options, "launch options");
             let mut config = backend::BackendConfig::from_env()?;
             if let backend::BackendConfig::Embedded(database) = &mut config {
-                let dir = app.path().app_data_dir()?;
+                let dir = match &options.data_dir {
+                    Some(dir) => dir.clone(),
+                    None => app.path().app_data_dir()?,
+                };
                 std::fs::create_dir_all(&dir)?;
                 *database = Some(dir.join("chatr.db"));
             }
@@ -57,6 +64,7 @@ pub fn run() {
             app.manage(backend);
             app.manage(tray::TrayState::build(app.handle()));
             app.manage(commands::chat::ChatState::default());
+            app.manage(options);
             Ok(())
         })
         // Registering a command: here, build.rs COMMANDS and capabilities/main.json.

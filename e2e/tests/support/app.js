@@ -44,9 +44,10 @@ async function waitForDriver(url, child, timeoutMs) {
 
 /**
  * Launches the app through tauri-driver and returns `{ driver, stop }`.
- * `env` is added to the app's environment (tauri-driver passes its own environment on).
+ * `args` go to the app's command line (WebKitWebDriver does not pass `env` on to the app; `env`
+ * only reaches tauri-driver and the driver).
  */
-export async function launchApp({ env = {} } = {}) {
+export async function launchApp({ env = {}, args = [] } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true })
   const port = await freePort()
   const nativePort = await freePort()
@@ -65,7 +66,7 @@ export async function launchApp({ env = {} } = {}) {
     await waitForDriver(url, tauriDriver, 30_000)
     driver = await new Builder()
       .usingServer(url)
-      .withCapabilities({ browserName: 'wry', 'tauri:options': { application: APP_BIN } })
+      .withCapabilities({ browserName: 'wry', 'tauri:options': { application: APP_BIN, args } })
       .build()
   } catch (err) {
     tauriDriver.kill('SIGTERM')

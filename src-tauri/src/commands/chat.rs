@@ -32,19 +32,58 @@ pub(crate) async fn sign_in_local(
     app: AppHandle,
     backend: State<'_, Backend>,
     chat: State<'_, ChatState>,
+    options: State<'_, crate::launch::LaunchOptions>,
     name: String,
 ) -> Result<User, CommandError> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (signed, refresh) = chat_client::sign_in_local(backend.base_url(), &name, tx).await?;
     save_refresh_token(backend.base_url(), &signed.user.id, refresh);
     let user = signed.user.clone();
-    *chat.signed_in.write().await = Some(Arc::new(signed));
+    let signed = Arc::new(signed);
+    *chat.signed_in.write().await = Some(signed.clone());
+    watch_idle(
+        signed,
+        options
+            .idle_threshold
+            .unwrap_or(crate::idle::DEFAULT_THRESHOLD),
+    );
     tauri::async_runtime::spawn(async move {
         while let Some(event) = rx.recv().await {
             ui_event::emit(&app, UiEvent::from(event));
         }
     });
     Ok(user)
+}
+
+/// Tells the backend when the OS reports the user idle or back, for as long as the session lives.
+fn watch_idle(signed: Arc<SignedIn>, threshold: std::time::Duration) {
+    tauri::async_runtime::spawn(async move {
+        let source = match crate::idle::PlatformSource::connect().await {
+            Ok(source) => source,
+            Err(err) => {
+                tracing::info!(cause = %err, "no idle detection on this system");
+                return;
+            }
+        };
+        let policy = crate::idle::IdlePolicy::new(threshold);
+        tracing::info!(source = source.name(), threshold = ?policy.threshold(), "watching idle time");
+        crate::idle::watcher::watch(source, policy, move |transition| {
+            let signed = signed.clone();
+            async move {
+                tracing::info!(?transition, "idle state changed");
+                let event = match transition {
+                    crate::idle::Transition::EnterIdle => ClientEvent::UserEnterIdle {},
+                    crate::idle::Transition::ExitIdle => ClientEvent::UserExitIdle {},
+                };
+                // A closed session ends the watch; a refused request does not.
+                !matches!(
+                    signed.request(event).await,
+                    Err(crate::chat_client::Error::Session(_))
+                )
+            }
+        })
+        .await;
+    });
 }
 
 /// Keeps the refresh token in the OS keyring; a machine without one only loses silent sign-in.

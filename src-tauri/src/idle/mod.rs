@@ -7,6 +7,7 @@
 //!   D-Bus first (they work on Wayland), then the X11 MIT-SCREEN-SAVER extension.
 //! - `windows.rs`: `GetLastInputInfo`. `macos.rs`: `CGEventSourceSecondsSinceLastEventType`.
 //! - Any other OS gets a source that answers [`Error::Unsupported`].
+//! - [`watcher`]: the loop that polls a source and reports transitions.
 //!
 //! Each platform module exports `PlatformSource` with the same `connect` / `read` signatures.
 //! Nothing here sends anything: the session decides what to do with a transition.
@@ -17,6 +18,7 @@ mod linux;
 mod macos;
 #[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
 mod unsupported;
+pub mod watcher;
 #[cfg(target_os = "windows")]
 mod windows;
 
