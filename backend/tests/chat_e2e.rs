@@ -4,17 +4,18 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
+mod support;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use support::sign_in;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 async fn local() -> chatr_backend::local::Local {
     chatr_backend::local::start(
@@ -25,50 +26,6 @@ async fn local() -> chatr_backend::local::Local {
     )
     .await
     .unwrap()
-}
-
-/// Signs `name` in with the local provider (device flow over HTTP) and returns `POST /api/token`'s answer.
-async fn sign_in(backend: &str, name: &str) -> Value {
-    let http = reqwest::Client::new();
-    let grant: Value = http
-        .post(format!("{backend}/api/auth/local/device"))
-        .form(&[("client_id", "chatr-desktop")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(grant["verification_uri"].as_str().unwrap())
-        .form(&[
-            ("user_code", grant["user_code"].as_str().unwrap()),
-            ("name", name),
-            ("action", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = http
-        .post(format!("{backend}/api/auth/local/token"))
-        .form(&[
-            ("grant_type", DEVICE_GRANT),
-            ("device_code", grant["device_code"].as_str().unwrap()),
-            ("client_id", "chatr-desktop"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let response = http
-        .post(format!("{backend}/api/token"))
-        .json(&json!({"provider": "local", "token": tokens["access_token"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
 }
 
 struct Client {

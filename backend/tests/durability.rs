@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -29,57 +31,6 @@ fn start(database: &std::path::Path) -> (Child, String) {
     (child, url)
 }
 
-async fn local_tokens(backend: &str) -> Value {
-    let http = reqwest::Client::new();
-    let grant: Value = http
-        .post(format!("{backend}/api/auth/local/device"))
-        .form(&[("client_id", "chatr-desktop")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(grant["verification_uri"].as_str().unwrap())
-        .form(&[
-            ("user_code", grant["user_code"].as_str().unwrap()),
-            ("name", "Ada"),
-            ("action", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    // The local provider asks for 5 s between polls; wait it out once.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let tokens: Value = http
-        .post(format!("{backend}/api/auth/local/token"))
-        .form(&[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", grant["device_code"].as_str().unwrap()),
-            ("client_id", "chatr-desktop"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(tokens["access_token"].is_string(), "{tokens}");
-    tokens
-}
-
-async fn session(backend: &str, access_token: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{backend}/api/token"))
-        .json(&json!({"provider": "local", "token": access_token}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn every_acknowledged_message_survives_a_kill_9() {
     let dir = std::env::temp_dir().join(format!("chatr-durability-{}", std::process::id()));
@@ -87,8 +38,8 @@ async fn every_acknowledged_message_survives_a_kill_9() {
     let database = dir.join("chatr.db");
 
     let (mut child, backend) = start(&database);
-    let tokens = local_tokens(&backend).await;
-    let first = session(&backend, tokens["access_token"].as_str().unwrap()).await;
+    let tokens = support::local_tokens(&backend, "Ada").await;
+    let first = support::exchange(&backend, tokens["access_token"].as_str().unwrap()).await;
     let mut request = first["url"]
         .as_str()
         .unwrap()
@@ -176,7 +127,7 @@ async fn every_acknowledged_message_survives_a_kill_9() {
         .json()
         .await
         .unwrap();
-    let again = session(&backend, refreshed["access_token"].as_str().unwrap()).await;
+    let again = support::exchange(&backend, refreshed["access_token"].as_str().unwrap()).await;
     assert_eq!(
         again["user"]["id"], first["user"]["id"],
         "the same user after the restart"

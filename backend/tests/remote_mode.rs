@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -62,46 +64,7 @@ async fn the_backend_serves_a_hub_it_does_not_run() {
     assert_eq!(line.trim(), format!("chatr-backend listening on {backend}"));
 
     let http = reqwest::Client::new();
-    let grant: Value = http
-        .post(format!("{backend}/api/auth/local/device"))
-        .form(&[("client_id", "chatr-desktop")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(grant["verification_uri"].as_str().unwrap())
-        .form(&[
-            ("user_code", grant["user_code"].as_str().unwrap()),
-            ("name", "Remote"),
-            ("action", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = http
-        .post(format!("{backend}/api/auth/local/token"))
-        .form(&[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", grant["device_code"].as_str().unwrap()),
-            ("client_id", "chatr-desktop"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session: Value = http
-        .post(format!("{backend}/api/token"))
-        .json(&json!({"provider": "local", "token": tokens["access_token"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = support::sign_in(&backend, "Remote").await;
     assert!(
         session["url"]
             .as_str()
