@@ -15,6 +15,15 @@ export const APP_BIN = process.env.CHATR_APP_BIN ?? join(ROOT, 'target/debug/cha
 /** Where screenshots and logs go. */
 export const ARTIFACTS = process.env.CHATR_ARTIFACTS ?? join(ROOT, 'artifacts/e2e')
 
+/** `promise`, or a rejection with `what` after `ms`. */
+function withTimeout(promise, ms, what) {
+  let timer
+  const timeout = new Promise((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`timed out: ${what}`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
 /** A free TCP port on loopback (the OS picks it; we release it for the child to bind). */
 function freePort() {
   return new Promise((ok, fail) => {
@@ -64,10 +73,15 @@ export async function launchApp({ env = {}, args = [] } = {}) {
   let driver
   try {
     await waitForDriver(url, tauriDriver, 30_000)
-    driver = await new Builder()
-      .usingServer(url)
-      .withCapabilities({ browserName: 'wry', 'tauri:options': { application: APP_BIN, args } })
-      .build()
+    // A session that never starts (an app that exits at once) must fail the test, not hang it.
+    driver = await withTimeout(
+      new Builder()
+        .usingServer(url)
+        .withCapabilities({ browserName: 'wry', 'tauri:options': { application: APP_BIN, args } })
+        .build(),
+      60_000,
+      'the app did not start under WebDriver within 60 s',
+    )
   } catch (err) {
     tauriDriver.kill('SIGTERM')
     throw new Error(`${err.message}\n--- tauri-driver output ---\n${log.join('')}`)
@@ -76,8 +90,8 @@ export async function launchApp({ env = {}, args = [] } = {}) {
   async function stop() {
     try {
       // The last thing the window showed, pass or fail: the first place to look when a test fails.
-      await saveScreenshot(driver, 'last-frame').catch(() => {})
-      await driver.quit()
+      await withTimeout(saveScreenshot(driver, 'last-frame'), 10_000, 'screenshot').catch(() => {})
+      await withTimeout(driver.quit(), 20_000, 'quitting the app').catch(() => {})
     } finally {
       tauriDriver.kill('SIGTERM')
       writeFileSync(join(ARTIFACTS, 'tauri-driver.log'), log.join(''))

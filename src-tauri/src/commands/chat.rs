@@ -87,14 +87,21 @@ fn watch_idle(signed: Arc<SignedIn>, threshold: std::time::Duration) {
 }
 
 /// Keeps the refresh token in the OS keyring; a machine without one only loses silent sign-in.
+/// A plain thread, not the blocking pool: a keyring that waits on an unlock prompt must never hold
+/// up anything else, nor the app's exit.
 fn save_refresh_token(base_url: &str, user_id: &str, token: Option<String>) {
     let Some(token) = token else { return };
     let account = crate::auth::secrets::account_key(base_url, "local", user_id);
-    tauri::async_runtime::spawn_blocking(move || {
-        if let Err(err) = crate::auth::secrets::Secrets::default().save(&account, &token) {
-            tracing::warn!(cause = %err, "sign-in not remembered");
-        }
-    });
+    let spawned = std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            if let Err(err) = crate::auth::secrets::Secrets::default().save(&account, &token) {
+                tracing::warn!(cause = %err, "sign-in not remembered");
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(cause = %err, "sign-in not remembered");
+    }
 }
 
 /// Group chats and the user's private chats.
