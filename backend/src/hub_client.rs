@@ -2,19 +2,26 @@
 //! only outbound HTTP from the backend to the hub.
 //!
 //! It sends messages to everyone, a group, a user or a connection; manages group membership and
-//! per-group permissions; and mints client access URLs. Requests are authorised with a short-lived
-//! HS256 JWT whose audience is the request URL, signed with the access key from the connection
-//! string (Azure's documented scheme). With managed identity (no access key) the same calls carry an
-//! Entra token instead; that path is wired where the identity source lives.
+//! per-group permissions; and mints client access URLs. Two credentials, as the service takes them:
+//! - **Access key** (connection string with `AccessKey=`; chatr-hub, or Azure with local auth on):
+//!   each request carries a short-lived HS256 JWT whose audience is the request URL, and client URLs
+//!   are signed here.
+//! - **Entra ID** (Azure with managed identity, no key anywhere): each request carries a token for
+//!   `https://webpubsub.azure.com` from a [`TokenSource`], and client URLs come from the service's
+//!   `:generateToken` operation (which takes no custom claims: the `connect` handler then reads the
+//!   user's name from the store, where `/api/token` put it).
 //!
 //! It never retries on its own (callers decide), never logs message bodies or tokens, and accepts
 //! any 2xx as success because the service's API versions disagree on exact codes.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{EncodingKey, Header};
 use reqwest::{Method, StatusCode, Url};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::azure_identity::{self, TokenSource};
 
 /// The API version we speak.
 pub const API_VERSION: &str = "2024-01-01";
@@ -44,6 +51,12 @@ pub enum Error {
     /// Signing a token failed (cannot happen with an HMAC key, kept for completeness).
     #[error("cannot sign a token: {0}")]
     Token(#[from] jsonwebtoken::errors::Error),
+    /// No Entra token could be had for the service.
+    #[error(transparent)]
+    Identity(#[from] azure_identity::Error),
+    /// The service answered something we cannot use.
+    #[error("unexpected answer from the hub to {0}")]
+    Answer(&'static str),
 }
 
 /// A parsed `Endpoint=…;AccessKey=…;Version=1.0;[Port=…]` connection string.
@@ -132,12 +145,37 @@ impl Permission {
     }
 }
 
+/// How requests to the service are authorised.
+#[derive(Clone)]
+enum Credential {
+    /// HS256 JWTs signed with the resource's access key.
+    AccessKey(String),
+    /// Entra ID bearer tokens (managed identity).
+    Entra(Arc<dyn TokenSource>),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AccessKey(_) => f.write_str("AccessKey(<redacted>)"),
+            Self::Entra(source) => f.debug_tuple("Entra").field(source).finish(),
+        }
+    }
+}
+
 /// A client of one hub of one Web PubSub resource.
 #[derive(Debug, Clone)]
 pub struct HubClient {
     http: reqwest::Client,
-    connection: ConnectionString,
+    endpoint: Url,
     hub: String,
+    credential: Credential,
+}
+
+/// The answer of `:generateToken`.
+#[derive(Deserialize)]
+struct GeneratedToken {
+    token: String,
 }
 
 #[derive(Serialize)]
@@ -161,15 +199,35 @@ struct ClientClaims<'a> {
 }
 
 impl HubClient {
-    /// A client for `hub` on the resource of `connection`.
+    /// A client for `hub` on the resource of `connection`, authorised by its access key.
     pub fn new(connection: ConnectionString, hub: impl Into<String>) -> Result<Self, Error> {
+        let key = connection.access_key.ok_or(Error::ConnectionString(
+            "AccessKey is missing (for managed identity give the endpoint alone)",
+        ))?;
+        Self::build(connection.endpoint, hub.into(), Credential::AccessKey(key))
+    }
+
+    /// A client for `hub` at `endpoint` (`https://<name>.webpubsub.azure.com`) authorised by Entra
+    /// tokens from `tokens` (managed identity in Azure).
+    pub fn with_entra(
+        endpoint: Url,
+        hub: impl Into<String>,
+        tokens: Arc<dyn TokenSource>,
+    ) -> Result<Self, Error> {
+        Self::build(endpoint, hub.into(), Credential::Entra(tokens))
+    }
+
+    fn build(mut endpoint: Url, hub: String, credential: Credential) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()?;
+        endpoint.set_path("");
+        endpoint.set_query(None);
         Ok(Self {
             http,
-            connection,
-            hub: hub.into(),
+            endpoint,
+            hub,
+            credential,
         })
     }
 
@@ -291,32 +349,26 @@ impl HubClient {
     }
 
     /// A WebSocket URL with which `user_id` can connect to the hub for `ttl`, holding `roles` (none:
-    /// Chatr grants per-group permissions as users join chats) and `profile` claims (name,
-    /// provider) that come back in the `connect` event. Signed locally with the access key.
-    pub fn client_url(
+    /// Chatr grants per-group permissions as users join chats). With an access key the token is
+    /// signed here and also carries `profile` claims (name, provider) that come back in the
+    /// `connect` event; with Entra the service mints it (`:generateToken`) and `profile` is dropped.
+    pub async fn client_url(
         &self,
         user_id: &str,
         roles: &[String],
         profile: &[(&str, &str)],
         ttl: Duration,
     ) -> Result<Url, Error> {
-        let key = self.access_key()?;
-        let mut base = self.connection.endpoint.clone();
-        base.set_path(&format!("client/hubs/{}", self.hub));
-        let now = unix_now();
-        let claims = ClientClaims {
-            aud: base.to_string(),
-            sub: user_id,
-            iat: now,
-            exp: now + ttl.as_secs(),
-            role: roles,
-            profile: profile.iter().copied().collect(),
+        let mut base = self.endpoint.clone();
+        if let Ok(mut path) = base.path_segments_mut() {
+            path.clear().extend(["client", "hubs", &self.hub]);
+        }
+        let token = match &self.credential {
+            Credential::AccessKey(key) => {
+                self.sign_client_token(key, &base, user_id, roles, profile, ttl)?
+            }
+            Credential::Entra(_) => self.generate_token(user_id, roles, ttl).await?,
         };
-        let token = jsonwebtoken::encode(
-            &Header::default(),
-            &claims,
-            &EncodingKey::from_secret(key.as_bytes()),
-        )?;
         let scheme = if base.scheme() == "https" {
             "wss"
         } else {
@@ -328,18 +380,61 @@ impl HubClient {
         Ok(base)
     }
 
-    fn access_key(&self) -> Result<&str, Error> {
-        self.connection
-            .access_key
-            .as_deref()
-            .ok_or(Error::ConnectionString(
-                "AccessKey is missing (managed identity is configured elsewhere)",
-            ))
+    /// A client token signed with the access key; its audience is the client URL.
+    fn sign_client_token(
+        &self,
+        key: &str,
+        base: &Url,
+        user_id: &str,
+        roles: &[String],
+        profile: &[(&str, &str)],
+        ttl: Duration,
+    ) -> Result<String, Error> {
+        let now = unix_now();
+        let claims = ClientClaims {
+            aud: base.to_string(),
+            sub: user_id,
+            iat: now,
+            exp: now + ttl.as_secs(),
+            role: roles,
+            profile: profile.iter().copied().collect(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(key.as_bytes()),
+        )?)
+    }
+
+    /// A client token minted by the service (`POST …/:generateToken`).
+    async fn generate_token(
+        &self,
+        user_id: &str,
+        roles: &[String],
+        ttl: Duration,
+    ) -> Result<String, Error> {
+        let minutes = ttl.as_secs().div_ceil(60).max(1).to_string();
+        let mut query = vec![("userId", user_id), ("minutesToExpire", minutes.as_str())];
+        query.extend(roles.iter().map(|role| ("role", role.as_str())));
+        let url = self.url(&[":generateToken"], &query);
+        let authorization = self.authorization(&url).await?;
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .send()
+            .await?;
+        check("generate a client token", response.status())?;
+        let generated: GeneratedToken = response
+            .json()
+            .await
+            .map_err(|_| Error::Answer("generate a client token"))?;
+        Ok(generated.token)
     }
 
     /// `{endpoint}/api/hubs/{hub}/{segments…}?api-version=…&{query…}`, segments percent-encoded.
     fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
-        let mut url = self.connection.endpoint.clone();
+        let mut url = self.endpoint.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.clear()
                 .extend(["api", "hubs", &self.hub])
@@ -355,19 +450,25 @@ impl HubClient {
         url
     }
 
-    fn bearer(&self, url: &Url) -> Result<String, Error> {
-        let key = self.access_key()?;
-        let now = unix_now();
-        let claims = RestClaims {
-            aud: url.as_str(),
-            iat: now,
-            exp: now + REST_TOKEN_TTL.as_secs(),
+    /// The `Authorization` header value for a request to `url`.
+    async fn authorization(&self, url: &Url) -> Result<String, Error> {
+        let token = match &self.credential {
+            Credential::AccessKey(key) => {
+                let now = unix_now();
+                let claims = RestClaims {
+                    aud: url.as_str(),
+                    iat: now,
+                    exp: now + REST_TOKEN_TTL.as_secs(),
+                };
+                jsonwebtoken::encode(
+                    &Header::default(),
+                    &claims,
+                    &EncodingKey::from_secret(key.as_bytes()),
+                )?
+            }
+            Credential::Entra(source) => source.token().await?,
         };
-        Ok(jsonwebtoken::encode(
-            &Header::default(),
-            &claims,
-            &EncodingKey::from_secret(key.as_bytes()),
-        )?)
+        Ok(format!("Bearer {token}"))
     }
 
     async fn send_json<T: Serialize + ?Sized>(
@@ -376,11 +477,11 @@ impl HubClient {
         url: Url,
         body: &T,
     ) -> Result<(), Error> {
-        let token = self.bearer(&url)?;
+        let authorization = self.authorization(&url).await?;
         let response = self
             .http
             .post(url)
-            .bearer_auth(token)
+            .header(reqwest::header::AUTHORIZATION, authorization)
             .json(body)
             .send()
             .await?;
@@ -388,11 +489,11 @@ impl HubClient {
     }
 
     async fn call(&self, operation: &'static str, method: Method, url: Url) -> Result<(), Error> {
-        let token = self.bearer(&url)?;
+        let authorization = self.authorization(&url).await?;
         let response = self
             .http
             .request(method, url)
-            .bearer_auth(token)
+            .header(reqwest::header::AUTHORIZATION, authorization)
             .send()
             .await?;
         check(operation, response.status())
@@ -476,15 +577,16 @@ mod tests {
         );
     }
 
-    #[test]
-    fn rest_tokens_are_audience_bound_to_the_url() {
+    #[tokio::test]
+    async fn rest_tokens_are_audience_bound_to_the_url() {
         let client = client();
         let url = client.url(&[":send"], &[]);
-        let token = client.bearer(&url).unwrap();
+        let authorization = client.authorization(&url).await.unwrap();
+        let token = authorization.strip_prefix("Bearer ").unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_audience(&[url.as_str()]);
         let decoded = jsonwebtoken::decode::<serde_json::Value>(
-            &token,
+            token,
             &jsonwebtoken::DecodingKey::from_secret(KEY.as_bytes()),
             &validation,
         )
@@ -492,8 +594,8 @@ mod tests {
         assert_eq!(decoded.claims["aud"], url.as_str());
     }
 
-    #[test]
-    fn client_urls_carry_the_user_and_no_roles() {
+    #[tokio::test]
+    async fn client_urls_carry_the_user_and_no_roles() {
         let url = client()
             .client_url(
                 "github:1",
@@ -501,6 +603,7 @@ mod tests {
                 &[("name", "Ada")],
                 Duration::from_secs(3600),
             )
+            .await
             .unwrap();
         assert_eq!(url.scheme(), "ws");
         assert_eq!(url.path(), "/client/hubs/chat");

@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`api`]: one module per REST resource; `api::router` assembles them.
+//! - [`azure_identity`]: Entra ID tokens from Azure managed identity (Tables, Web PubSub REST).
 //! - [`chat`]: pure chat rules: validation, permissions, private-chat ids, presence, rate limits.
 //! - `chat_service`: one operation per client event: rules, then store, then hub.
 //! - [`events`]: the Web PubSub CloudEvents webhook: parsing and verifying requests.
@@ -20,6 +21,7 @@
 //! that matters in memory: any number of instances must be able to serve one hub.
 
 mod api;
+pub mod azure_identity;
 pub mod chat;
 mod chat_service;
 pub mod events;

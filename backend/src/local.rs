@@ -106,6 +106,8 @@ pub async fn start(
     config.hub = Some(HubSettings {
         connection_string: hub_connection_string.clone(),
         hub: DEFAULT_HUB.to_owned(),
+        entra_tokens: None,
+        event_issuer: None,
     });
     tweak(&mut config);
     let state = AppState::new(config)?;

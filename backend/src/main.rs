@@ -4,14 +4,17 @@
 //! Two ways to run:
 //! - **Local** (no `--webpubsub-connection-string`): chatr-hub and the backend in this process,
 //!   SQLite, local sign-in on. What the desktop app embeds; also a one-command team server.
-//! - **Against Web PubSub** (a connection string, Azure's or a standalone chatr-hub's): only the
-//!   backend runs here; state in SQLite or Azure Table Storage; local sign-in off unless asked for.
+//! - **Against Web PubSub** (a connection string, Azure's or a standalone chatr-hub's; or, in
+//!   Azure, only the endpoint and the host's managed identity): only the backend runs here; state in
+//!   SQLite or Azure Table Storage; local sign-in off unless asked for.
 //!   Under Azure Functions, `FUNCTIONS_CUSTOMHANDLER_PORT` chooses the port (custom handler).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use chatr_backend::azure_identity::{self, ManagedIdentity, TokenSource};
+use chatr_backend::identity::oidc::OidcProvider;
 use chatr_backend::store::Store;
 use chatr_backend::store::table::TableStore;
 use chatr_backend::store::table::client::TableClient;
@@ -30,7 +33,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve until Ctrl+C (or SIGTERM).
-    Serve(Serve),
+    Serve(Box<Serve>),
+    /// Exit 0 if `url` answers 2xx within 5 s, else 1: a health check for images with no shell.
+    Probe {
+        /// The URL to ask, e.g. `http://127.0.0.1:8080/api/health`.
+        url: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,12 +59,38 @@ struct Serve {
         hide_env_values = true
     )]
     webpubsub_connection_string: Option<String>,
+    /// Web PubSub's endpoint (`https://<name>.webpubsub.azure.com`) when it is reached with this
+    /// host's managed identity instead of a connection string.
+    #[arg(
+        long,
+        env = "CHATR_WEBPUBSUB_ENDPOINT",
+        conflicts_with = "webpubsub_connection_string"
+    )]
+    webpubsub_endpoint: Option<String>,
+    /// Issuer of the tokens Web PubSub's managed identity puts on events, e.g.
+    /// `https://sts.windows.net/<tenant>/` (needed when no access key signs events).
+    #[arg(long, env = "CHATR_EVENT_ISSUER", requires = "event_audience")]
+    event_issuer: Option<String>,
+    /// The audience those tokens carry (the event handler's `managedIdentity.resource`).
+    #[arg(long, env = "CHATR_EVENT_AUDIENCE", requires = "event_issuer")]
+    event_audience: Option<String>,
     /// The Web PubSub hub.
     #[arg(long, env = "CHATR_WEBPUBSUB_HUB", default_value = chatr_protocol::webhook::DEFAULT_HUB)]
     hub: String,
     /// Azure Table Storage connection string; the state goes there instead of SQLite.
     #[arg(long, env = "CHATR_TABLE_CONNECTION_STRING", hide_env_values = true)]
     table_connection_string: Option<String>,
+    /// Azure Table Storage endpoint (`https://<account>.table.core.windows.net`) reached with this
+    /// host's managed identity instead of a connection string.
+    #[arg(
+        long,
+        env = "CHATR_TABLE_ENDPOINT",
+        conflicts_with = "table_connection_string"
+    )]
+    table_endpoint: Option<String>,
+    /// Client id of the user-assigned managed identity to use (none: the system-assigned one).
+    #[arg(long, env = "AZURE_CLIENT_ID")]
+    managed_identity_client_id: Option<String>,
     /// Prefix of the Table Storage tables.
     #[arg(long, env = "CHATR_TABLE_PREFIX", default_value = "chatr")]
     table_prefix: String,
@@ -81,17 +115,35 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
-    let Command::Serve(mut serve) = Cli::parse().command;
+    let mut serve = match Cli::parse().command {
+        Command::Serve(serve) => *serve,
+        Command::Probe { url } => return probe(&url).await,
+    };
     if let Some(port) = std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT")
         .ok()
         .and_then(|p| p.parse::<u16>().ok())
     {
         serve.listen = SocketAddr::from(([127, 0, 0, 1], port));
     }
-    match serve.webpubsub_connection_string.take() {
-        None => serve_local(serve).await,
-        Some(connection_string) => serve_remote(serve, connection_string).await,
-    }
+    let connection_string = match (
+        serve.webpubsub_connection_string.take(),
+        &serve.webpubsub_endpoint,
+    ) {
+        (Some(connection_string), _) => connection_string,
+        // Endpoint alone: the key-less connection string the hub client pairs with Entra tokens.
+        (None, Some(endpoint)) => format!("Endpoint={endpoint};Version=1.0;"),
+        (None, None) => return serve_local(serve).await,
+    };
+    serve_remote(serve, connection_string).await
+}
+
+async fn probe(url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    let status = client.get(url).send().await?.status();
+    anyhow::ensure!(status.is_success(), "{url} answered {status}");
+    Ok(())
 }
 
 async fn serve_local(serve: Serve) -> anyhow::Result<()> {
@@ -139,14 +191,55 @@ async fn serve_remote(serve: Serve, connection_string: String) -> anyhow::Result
             "no CHATR_SESSION_SECRET: sessions end when this instance stops and do not span instances"
         ),
     }
+    let client_id = serve.managed_identity_client_id;
+    let entra_tokens = match &serve.webpubsub_endpoint {
+        Some(_) => {
+            let source = ManagedIdentity::new(
+                azure_identity::Endpoint::from_env(),
+                azure_identity::WEBPUBSUB_RESOURCE,
+                client_id.clone(),
+            )?;
+            Some(Arc::new(source) as Arc<dyn TokenSource>)
+        }
+        None => None,
+    };
+    let event_issuer = match (serve.event_issuer, serve.event_audience) {
+        (Some(issuer), Some(audience)) => Some(Arc::new(
+            OidcProvider::discover(reqwest::Client::new(), "azure", &issuer, audience, None)
+                .await
+                .with_context(|| format!("cannot read the event token issuer {issuer}"))?,
+        )),
+        _ => None,
+    };
     config.hub = Some(HubSettings {
         connection_string,
         hub: serve.hub,
+        entra_tokens,
+        event_issuer,
     });
-    let state = match serve.table_connection_string {
-        Some(table) => {
-            let client = TableClient::from_connection_string(&table)
-                .context("invalid Table Storage connection string")?;
+    let table_client = match (serve.table_connection_string, serve.table_endpoint) {
+        (Some(connection), _) => Some(
+            TableClient::from_connection_string(&connection)
+                .context("invalid Table Storage connection string")?,
+        ),
+        (None, Some(endpoint)) => {
+            let account = reqwest::Url::parse(&endpoint)
+                .ok()
+                .and_then(|url| {
+                    url.host_str()
+                        .and_then(|h| h.split('.').next().map(str::to_owned))
+                })
+                .context("CHATR_TABLE_ENDPOINT must be https://<account>.table.core.windows.net")?;
+            Some(TableClient::with_managed_identity(
+                &account,
+                Some(&endpoint),
+                client_id,
+            )?)
+        }
+        (None, None) => None,
+    };
+    let state = match table_client {
+        Some(client) => {
             let store: Arc<dyn Store> = Arc::new(
                 TableStore::open(client, &serve.table_prefix)
                     .await

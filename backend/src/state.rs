@@ -6,10 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use rand::RngCore;
 
+use crate::azure_identity::TokenSource;
 use crate::chat::rate_limit::TokenBucket;
 use crate::chat::validate::Limits;
 use crate::hub_client::{self, ConnectionString, HubClient};
 use crate::identity::device_grant::{DeviceGrants, GrantTiming};
+use crate::identity::oidc::OidcProvider;
 use crate::identity::tokens::TokenIssuer;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{self, Store};
@@ -25,13 +27,18 @@ pub enum Error {
     Hub(#[from] hub_client::Error),
 }
 
-/// Where the Web PubSub service (or chatr-hub) is.
+/// Where the Web PubSub service (or chatr-hub) is, and how to prove who we are to it.
 #[derive(Debug, Clone)]
 pub struct HubSettings {
-    /// `Endpoint=…;AccessKey=…;Version=1.0;`.
+    /// `Endpoint=…;AccessKey=…;Version=1.0;`, or only `Endpoint=…;` with `entra_tokens`.
     pub connection_string: String,
     /// The hub name.
     pub hub: String,
+    /// Entra tokens for the REST API when there is no access key (managed identity in Azure).
+    pub entra_tokens: Option<Arc<dyn TokenSource>>,
+    /// Verifies the `Authorization: Bearer` token on events when the service's event handler
+    /// authenticates with managed identity (no access key signs them then).
+    pub event_issuer: Option<Arc<OidcProvider>>,
 }
 
 /// How the backend is configured.
@@ -103,6 +110,8 @@ pub(crate) struct Shared {
     pub(crate) hub: Option<HubClient>,
     /// Keys that sign the service's events (from the connection string).
     pub(crate) event_keys: Vec<String>,
+    /// Issuer of the bearer tokens on events (managed-identity event handlers).
+    pub(crate) event_issuer: Option<Arc<OidcProvider>>,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) limits: Limits,
     pub(crate) rate: (u32, f64),
@@ -123,16 +132,21 @@ impl AppState {
     /// Builds the state on an already opened store (Azure Table Storage, tests); `config.database`
     /// is ignored.
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, Error> {
-        let (hub, event_keys) = match &config.hub {
+        let (hub, event_keys, event_issuer) = match &config.hub {
             Some(settings) => {
                 let connection = ConnectionString::parse(&settings.connection_string)?;
                 let keys = connection.access_key.iter().cloned().collect();
-                (
-                    Some(HubClient::new(connection, settings.hub.clone())?),
-                    keys,
-                )
+                let client = match (&connection.access_key, &settings.entra_tokens) {
+                    (None, Some(tokens)) => HubClient::with_entra(
+                        connection.endpoint,
+                        settings.hub.clone(),
+                        tokens.clone(),
+                    )?,
+                    _ => HubClient::new(connection, settings.hub.clone())?,
+                };
+                (Some(client), keys, settings.event_issuer.clone())
             }
-            None => (None, Vec::new()),
+            None => (None, Vec::new(), None),
         };
         Ok(Self(Arc::new(Shared {
             public_url: config.public_url,
@@ -143,6 +157,7 @@ impl AppState {
             store,
             hub,
             event_keys,
+            event_issuer,
             allowed_origins: config.allowed_origins,
             limits: config.limits,
             rate: config.rate,

@@ -277,10 +277,10 @@ mod managed_identity {
     use axum::extract::{Query, State};
     use axum::http::{HeaderMap, StatusCode};
     use axum::routing::{get, post};
+    use chatr_backend::azure_identity::{Endpoint, ManagedIdentity, STORAGE_RESOURCE, TokenSource};
     use chatr_backend::store::Store;
     use chatr_backend::store::table::TableStore;
     use chatr_backend::store::table::client::{Auth, TableClient};
-    use chatr_backend::store::table::token::{Endpoint, ManagedIdentity, TokenSource};
     use std::collections::HashMap;
 
     #[derive(Default)]
@@ -331,7 +331,7 @@ mod managed_identity {
     #[tokio::test]
     async fn imds_is_asked_once_and_the_token_is_cached() {
         let (seen, url) = identity_endpoint(3600).await;
-        let source = ManagedIdentity::new(Endpoint::Imds { url }, None).unwrap();
+        let source = ManagedIdentity::new(Endpoint::Imds { url }, STORAGE_RESOURCE, None).unwrap();
         assert_eq!(source.token().await.unwrap(), "token-1");
         assert_eq!(
             source.token().await.unwrap(),
@@ -350,7 +350,7 @@ mod managed_identity {
     async fn a_token_near_expiry_is_replaced() {
         // Expiring within the refresh margin: every call fetches a fresh one.
         let (seen, url) = identity_endpoint(60).await;
-        let source = ManagedIdentity::new(Endpoint::Imds { url }, None).unwrap();
+        let source = ManagedIdentity::new(Endpoint::Imds { url }, STORAGE_RESOURCE, None).unwrap();
         assert_eq!(source.token().await.unwrap(), "token-1");
         assert_eq!(source.token().await.unwrap(), "token-2");
         assert_eq!(seen.hits.load(Ordering::SeqCst), 2);
@@ -364,6 +364,7 @@ mod managed_identity {
                 url,
                 header: "secret-header".into(),
             },
+            STORAGE_RESOURCE,
             Some("user-assigned-id".into()),
         )
         .unwrap();
@@ -389,6 +390,7 @@ mod managed_identity {
             Endpoint::Imds {
                 url: format!("{url}/token"),
             },
+            STORAGE_RESOURCE,
             None,
         )
         .unwrap();
@@ -400,7 +402,8 @@ mod managed_identity {
     #[tokio::test]
     async fn table_requests_carry_the_bearer_token() {
         let (seen, url) = identity_endpoint(3600).await;
-        let source = Arc::new(ManagedIdentity::new(Endpoint::Imds { url }, None).unwrap());
+        let source =
+            Arc::new(ManagedIdentity::new(Endpoint::Imds { url }, STORAGE_RESOURCE, None).unwrap());
         let authorized = |headers: &HeaderMap| {
             headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer token-1")
                 && headers.get("x-ms-version").is_some()

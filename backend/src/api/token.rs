@@ -74,7 +74,10 @@ pub(crate) async fn exchange(
         ("name", claims.name.as_str()),
         ("provider", claims.provider.as_str()),
     ];
-    let url = match hub.client_url(&claims.sub, &[], &profile, CLIENT_URL_TTL) {
+    let url = match hub
+        .client_url(&claims.sub, &[], &profile, CLIENT_URL_TTL)
+        .await
+    {
         Ok(url) => url,
         Err(err) => {
             tracing::error!(cause = %err, "cannot mint a client URL");

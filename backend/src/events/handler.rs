@@ -49,7 +49,7 @@ pub(crate) async fn event_handler(
         .signature
         .as_deref()
         .is_some_and(|s| verify::signature_is_valid(s, &event.connection_id, &shared.event_keys));
-    if !signed {
+    if !signed && !bearer_is_valid(shared, &headers).await {
         tracing::warn!(conn_id = %event.connection_id, "event with a missing or forged signature refused");
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -82,6 +82,28 @@ pub(crate) async fn event_handler(
             StatusCode::NO_CONTENT.into_response()
         }
         EventKind::User => user_event(&state, &event, &body).await,
+    }
+}
+
+/// Whether the request carries a valid token from the service's managed identity (event handlers
+/// with `auth: ManagedIdentity`), checked against the configured issuer and audience.
+async fn bearer_is_valid(shared: &crate::state::Shared, headers: &HeaderMap) -> bool {
+    let Some(issuer) = &shared.event_issuer else {
+        return false;
+    };
+    let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    match issuer.verify(token).await {
+        Ok(_) => true,
+        Err(err) => {
+            tracing::warn!(cause = %err, "event with an invalid bearer token");
+            false
+        }
     }
 }
 

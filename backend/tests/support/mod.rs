@@ -5,6 +5,8 @@
 
 use serde_json::{Value, json};
 
+pub mod issuer;
+
 /// The device-code grant type.
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::{Map, Value};
 
 use super::sign;
-use super::token::TokenSource;
+use crate::azure_identity::{self, TokenSource};
 use crate::store::Error;
 
 /// The storage API version sent with every request (2019-02-02 is the first that accepts bearer
@@ -202,15 +202,19 @@ impl TableClient {
     }
 
     /// A client for `account` authenticated by this host's managed identity (see
-    /// [`super::token::Endpoint::from_env`]); `endpoint` defaults to the public cloud's
+    /// [`azure_identity::Endpoint::from_env`]); `endpoint` defaults to the public cloud's
     /// `https://<account>.table.core.windows.net`.
     pub fn with_managed_identity(
         account: &str,
         endpoint: Option<&str>,
         client_id: Option<String>,
     ) -> Result<Self, Error> {
-        let source =
-            super::token::ManagedIdentity::new(super::token::Endpoint::from_env(), client_id)?;
+        let source = azure_identity::ManagedIdentity::new(
+            azure_identity::Endpoint::from_env(),
+            azure_identity::STORAGE_RESOURCE,
+            client_id,
+        )
+        .map_err(|e| Error::Backend(e.to_string()))?;
         let endpoint = endpoint
             .map(str::to_owned)
             .unwrap_or_else(|| format!("https://{account}.table.core.windows.net"));
@@ -302,7 +306,13 @@ impl TableClient {
                 sign::authorization(&self.account, key, &date, url.path(), comp.as_deref())
             }
             Auth::Bearer(source) => {
-                format!("Bearer {}", source.token().await.map_err(SendError::Other)?)
+                format!(
+                    "Bearer {}",
+                    source
+                        .token()
+                        .await
+                        .map_err(|e| SendError::Other(Error::Backend(e.to_string())))?
+                )
             }
         };
         let mut auth_value = value(&authorization)?;

@@ -37,7 +37,6 @@
 pub mod azurite;
 pub mod client;
 pub mod sign;
-pub mod token;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

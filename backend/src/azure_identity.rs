@@ -1,6 +1,6 @@
-//! Bearer tokens for Table Storage: the pluggable [`TokenSource`] and an Azure managed-identity
-//! source that caches its token until shortly before it expires. Never logs a token or the
-//! identity header's secret.
+//! Entra ID bearer tokens for Azure services (Table Storage, Web PubSub's REST API): the pluggable
+//! [`TokenSource`] and an Azure managed-identity source that caches its token until shortly before
+//! it expires. Never logs a token or the identity header's secret.
 //!
 //! Two endpoints are supported, picked from the environment the way Azure sets it:
 //! - App Service / Container Apps / Functions: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`
@@ -19,16 +19,27 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::store::Error;
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The identity endpoint could not be reached or answered an error.
+    #[error("managed identity: {0}")]
+    Endpoint(String),
+    /// The endpoint's answer is not a usable token.
+    #[error("managed identity answer: {0}")]
+    Answer(String),
+}
 
 /// The resource (audience) of Azure Storage tokens.
 pub const STORAGE_RESOURCE: &str = "https://storage.azure.com/";
+/// The resource (audience) of Azure Web PubSub data-plane tokens.
+pub const WEBPUBSUB_RESOURCE: &str = "https://webpubsub.azure.com";
 /// The instance metadata service's token endpoint.
 pub const IMDS_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
 /// A cached token is replaced this long before it expires.
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
-/// Something that hands out bearer tokens for the storage account.
+/// Something that hands out bearer tokens for one resource.
 #[async_trait]
 pub trait TokenSource: Send + Sync + std::fmt::Debug {
     /// A currently valid access token (without the `Bearer ` prefix).
@@ -129,39 +140,39 @@ fn number(value: &Value) -> Option<u64> {
 
 /// When a token from `body` (received at `now`) expires. Pure, so the parsing is unit-tested.
 fn parse_response(body: &[u8], now: SystemTime) -> Result<(String, SystemTime), Error> {
-    let response: TokenResponse = serde_json::from_slice(body)
-        .map_err(|e| Error::Backend(format!("managed identity answer: {e}")))?;
+    let response: TokenResponse =
+        serde_json::from_slice(body).map_err(|e| Error::Answer(e.to_string()))?;
     let expires_at = if let Some(on) = response.expires_on.as_ref().and_then(number) {
         UNIX_EPOCH + Duration::from_secs(on)
     } else if let Some(within) = response.expires_in.as_ref().and_then(number) {
         now + Duration::from_secs(within)
     } else {
-        return Err(Error::Backend(
-            "managed identity answer has no expiry".into(),
-        ));
+        return Err(Error::Answer("no expiry".into()));
     };
     if response.access_token.is_empty() {
-        return Err(Error::Backend(
-            "managed identity sent an empty token".into(),
-        ));
+        return Err(Error::Answer("an empty token".into()));
     }
     Ok((response.access_token, expires_at))
 }
 
 impl ManagedIdentity {
-    /// A source for Azure Storage tokens from `endpoint`; `client_id` picks a user-assigned
-    /// identity.
-    pub fn new(endpoint: Endpoint, client_id: Option<String>) -> Result<Self, Error> {
+    /// A source of tokens for `resource` (e.g. [`STORAGE_RESOURCE`]) from `endpoint`; `client_id`
+    /// picks a user-assigned identity.
+    pub fn new(
+        endpoint: Endpoint,
+        resource: &str,
+        client_id: Option<String>,
+    ) -> Result<Self, Error> {
         // Identity endpoints are local to the host: never send their secrets through a proxy.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .no_proxy()
             .build()
-            .map_err(|e| Error::Backend(e.to_string()))?;
+            .map_err(|e| Error::Endpoint(e.to_string()))?;
         Ok(Self {
             http,
             endpoint,
-            resource: STORAGE_RESOURCE.into(),
+            resource: resource.into(),
             client_id,
             cache: Mutex::new(None),
         })
@@ -200,17 +211,15 @@ impl ManagedIdentity {
             .query(&query)
             .send()
             .await
-            .map_err(|e| Error::Backend(format!("managed identity: {e}")))?;
+            .map_err(|e| Error::Endpoint(e.to_string()))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(Error::Backend(format!(
-                "managed identity answered {status}"
-            )));
+            return Err(Error::Endpoint(format!("answered {status}")));
         }
         let body = response
             .bytes()
             .await
-            .map_err(|e| Error::Backend(format!("managed identity: {e}")))?;
+            .map_err(|e| Error::Endpoint(e.to_string()))?;
         parse_response(&body, SystemTime::now())
     }
 }
@@ -222,7 +231,7 @@ impl TokenSource for ManagedIdentity {
             return Ok(token);
         }
         let (token, expires_at) = self.fetch().await?;
-        tracing::debug!("fetched a managed identity token for storage");
+        tracing::debug!(resource = %self.resource, "fetched a managed identity token");
         *self
             .cache
             .lock()
