@@ -63,6 +63,27 @@ ensure_npm() {
   echo "$want" >"$stamp"
 }
 
+# ensure_venv NAME REQUIREMENTS: a Python virtual environment at .cache/NAME with the pinned
+# packages of REQUIREMENTS (reinstalled only when that file changes); prints its path.
+ensure_venv() {
+  local venv="$ROOT/.cache/$1" requirements="$ROOT/$2" want
+  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if [ -f "$venv/.chatr-requirements" ] && [ "$(cat "$venv/.chatr-requirements")" = "$want" ]; then
+    echo "$venv"
+    return 0
+  fi
+  command -v python3 >/dev/null || ensure_debs python3
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+    ensure_debs python3-venv
+  fi
+  log "Python packages from $2 into .cache/$1"
+  rm -rf "$venv"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
+  echo "$want" >"$venv/.chatr-requirements"
+  echo "$venv"
+}
+
 # ensure_cargo_tool BINARY CRATE: `cargo install --locked CRATE` unless BINARY is on PATH.
 ensure_cargo_tool() {
   export PATH="$HOME/.cargo/bin:$PATH"
@@ -87,6 +108,47 @@ build_bins() {
 build_app() {
   build_ui
   build_bins "$@"
+}
+
+# The largest .deb we accept (the issue's budget): a bigger one fails the run.
+MAX_DEB_BYTES=$((15 * 1024 * 1024))
+
+# package_desktop: the .deb and .rpm of the desktop app from the `dist` profile, under
+# target/dist/bundle (AppImage is left out: its tooling downloads from GitHub).
+package_desktop() {
+  ensure_toolchains
+  ensure_debs "${BUILD_DEBS[@]}"
+  ensure_npm ui
+  rm -rf "$ROOT/target/dist/bundle"
+  # The CLI builds the UI itself (beforeBuildCommand) and passes the profile on to cargo.
+  (cd "$ROOT/src-tauri" && ../ui/node_modules/.bin/tauri build --ci --bundles deb rpm -- --profile dist)
+}
+
+# report_packages: prints each package and its size; fails if the .deb is over budget.
+report_packages() {
+  local bundle="$ROOT/target/dist/bundle" pkg size status=0
+  for pkg in "$bundle"/deb/*.deb "$bundle"/rpm/*.rpm; do
+    [ -f "$pkg" ] || die "no package at $pkg"
+    size=$(stat -c %s "$pkg")
+    printf '%-60s %6.1f MB\n' "${pkg#"$ROOT"/}" "$(awk -v s="$size" 'BEGIN { print s / 1048576 }')"
+    if [[ "$pkg" == *.deb && "$size" -gt "$MAX_DEB_BYTES" ]]; then
+      printf 'error: %s is over the 15 MB budget\n' "$pkg" >&2
+      status=1
+    fi
+  done
+  return "$status"
+}
+
+# check_packages: sizes within budget; the .deb holds the app and a desktop entry that declares
+# notifications.
+check_packages() {
+  local deb entry
+  report_packages
+  deb="$(ls "$ROOT"/target/dist/bundle/deb/*.deb)"
+  dpkg-deb -c "$deb" | grep -Eq ' (\./)?usr/bin/chatr-desktop$' || die "$deb has no usr/bin/chatr-desktop"
+  entry="$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*usr/share/applications/*.desktop')"
+  grep -qx 'X-GNOME-UsesNotifications=true' <<<"$entry" || die "the desktop entry does not declare notifications"
+  grep -qx 'Exec=chatr-desktop %u' <<<"$entry" || die "the desktop entry does not start chatr-desktop"
 }
 
 # Step timing: `step NAME CMD...` runs CMD and records how long it took; `print_timings` prints them.
