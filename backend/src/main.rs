@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chatr_backend::azure_identity::{self, ManagedIdentity, TokenSource};
+use chatr_backend::identity::github::{self, GitHub};
 use chatr_backend::identity::oidc::OidcProvider;
+use chatr_backend::identity::providers::{GitHubSignIn, Providers};
 use chatr_backend::store::Store;
 use chatr_backend::store::table::TableStore;
 use chatr_backend::store::table::client::TableClient;
@@ -104,6 +106,59 @@ struct Serve {
     /// Turn the local sign-in provider on outside local mode (trusted networks only).
     #[arg(long, env = "CHATR_LOCAL_SIGNIN")]
     local_signin: bool,
+    /// Client id of the GitHub OAuth app (device flow enabled): turns GitHub sign-in on.
+    #[arg(long, env = "CHATR_GITHUB_CLIENT_ID")]
+    github_client_id: Option<String>,
+    /// Microsoft Entra ID tenant (id or domain): with the client id, turns Microsoft sign-in on.
+    #[arg(long, env = "CHATR_ENTRA_TENANT_ID", requires = "entra_client_id")]
+    entra_tenant_id: Option<String>,
+    /// Application (client) id of the Entra app registration (public client flows allowed).
+    #[arg(long, env = "CHATR_ENTRA_CLIENT_ID", requires = "entra_tenant_id")]
+    entra_client_id: Option<String>,
+    /// Any OpenID Connect issuer with the device grant (Keycloak, Authentik, …): its issuer URL.
+    #[arg(long, env = "CHATR_OIDC_ISSUER", requires = "oidc_client_id")]
+    oidc_issuer: Option<String>,
+    /// The app's client id at that issuer.
+    #[arg(long, env = "CHATR_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// The name of that issuer, used as the prefix of its user ids.
+    #[arg(long, env = "CHATR_OIDC_NAME", default_value = "oidc")]
+    oidc_name: String,
+}
+
+/// The external identity providers the flags turn on, their discovery documents read.
+async fn providers(serve: &Serve) -> anyhow::Result<Providers> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let mut providers = Providers {
+        github: serve
+            .github_client_id
+            .clone()
+            .map(|client_id| GitHubSignIn {
+                verifier: GitHub::new(http.clone(), github::DEFAULT_API),
+                client_id,
+            }),
+        oidc: Vec::new(),
+    };
+    if let (Some(tenant), Some(client_id)) = (&serve.entra_tenant_id, &serve.entra_client_id) {
+        let issuer = format!("https://login.microsoftonline.com/{tenant}/v2.0");
+        let entra = OidcProvider::discover(http.clone(), "microsoft", &issuer, client_id, None)
+            .await
+            .with_context(|| format!("cannot read Entra ID's configuration for tenant {tenant}"))?;
+        providers.oidc.push(Arc::new(entra));
+    }
+    if let (Some(issuer), Some(client_id)) = (&serve.oidc_issuer, &serve.oidc_client_id) {
+        anyhow::ensure!(
+            !["local", "github", "microsoft"].contains(&serve.oidc_name.as_str()),
+            "CHATR_OIDC_NAME must not be a built-in provider's name"
+        );
+        let oidc = OidcProvider::discover(http, &serve.oidc_name, issuer, client_id, None)
+            .await
+            .with_context(|| format!("cannot read the OpenID configuration of {issuer}"))?;
+        providers.oidc.push(Arc::new(oidc));
+    }
+    Ok(providers)
 }
 
 #[tokio::main]
@@ -147,11 +202,13 @@ async fn probe(url: &str) -> anyhow::Result<()> {
 }
 
 async fn serve_local(serve: Serve) -> anyhow::Result<()> {
+    let providers = providers(&serve).await?;
     let public_url = serve.public_url;
     let tweak = |config: &mut Config| {
         if let Some(url) = public_url {
             config.public_url = url;
         }
+        config.providers = providers;
     };
     let local =
         chatr_backend::local::start(serve.listen, serve.database, tweak, std::future::pending())
@@ -171,7 +228,13 @@ async fn serve_remote(serve: Serve, connection_string: String) -> anyhow::Result
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
     let addr = listener.local_addr()?;
-    let mut config = Config::local(serve.public_url.unwrap_or_else(|| format!("http://{addr}")));
+    let mut config = Config::local(
+        serve
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+    );
+    config.providers = providers(&serve).await?;
     config.local_signin = serve.local_signin;
     config.database = serve.database;
     config.allowed_origins = if serve.allowed_origins.is_empty() {

@@ -12,6 +12,7 @@ use crate::chat::validate::Limits;
 use crate::hub_client::{self, ConnectionString, HubClient};
 use crate::identity::device_grant::{DeviceGrants, GrantTiming};
 use crate::identity::oidc::OidcProvider;
+use crate::identity::providers::Providers;
 use crate::identity::tokens::TokenIssuer;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{self, Store};
@@ -62,6 +63,8 @@ pub struct Config {
     pub limits: Limits,
     /// Messages a user may send in a burst, and per second after it.
     pub rate: (u32, f64),
+    /// External identity providers (GitHub, Entra ID, OpenID Connect issuers).
+    pub providers: Providers,
 }
 
 impl std::fmt::Debug for Config {
@@ -92,6 +95,7 @@ impl Config {
             database: None,
             limits: Limits::default(),
             rate: (20, 10.0),
+            providers: Providers::default(),
         }
     }
 }
@@ -115,6 +119,7 @@ pub(crate) struct Shared {
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) limits: Limits,
     pub(crate) rate: (u32, f64),
+    pub(crate) providers: Providers,
     /// Per-user flood control (per instance; see `chat::rate_limit`).
     pub(crate) buckets: Mutex<HashMap<String, TokenBucket>>,
 }
@@ -161,6 +166,7 @@ impl AppState {
             allowed_origins: config.allowed_origins,
             limits: config.limits,
             rate: config.rate,
+            providers: config.providers,
             buckets: Mutex::new(HashMap::new()),
         })))
     }

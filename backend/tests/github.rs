@@ -57,3 +57,58 @@ async fn a_token_github_refuses_is_rejected() {
     let err = github().await.verify("gho_forged").await.unwrap_err();
     assert!(matches!(err, Error::Rejected), "{err}");
 }
+
+/// The whole sign-in through the API: GitHub is advertised with the OAuth app's client id, and
+/// `POST /api/token` trades a GitHub token for a session of `github:<id>`; forged tokens and
+/// providers that are not on are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_signs_github_users_in() {
+    use chatr_backend::identity::providers::GitHubSignIn;
+    let github = github().await;
+    let local = chatr_backend::local::start(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        |config| {
+            config.providers.github = Some(GitHubSignIn {
+                verifier: github,
+                client_id: "Iv1.chatr".into(),
+            });
+        },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let backend = &local.backend_url;
+    let providers: serde_json::Value = reqwest::get(format!("{backend}/api/auth/providers"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let advertised = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "github")
+        .unwrap();
+    assert_eq!(advertised["clientId"], "Iv1.chatr");
+    assert_eq!(advertised["tokenKind"], "access_token");
+
+    let exchange = |provider: &'static str, token: &'static str| async move {
+        reqwest::Client::new()
+            .post(format!("{backend}/api/token"))
+            .json(&json!({ "provider": provider, "token": token }))
+            .send()
+            .await
+            .unwrap()
+    };
+    let response = exchange("github", "gho_good").await;
+    assert_eq!(response.status(), 200);
+    let signed_in: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(signed_in["user"]["id"], "github:583231");
+    assert_eq!(signed_in["user"]["name"], "The Octocat");
+    assert!(signed_in["sessionToken"].is_string());
+
+    assert_eq!(exchange("github", "gho_forged").await.status(), 401);
+    assert_eq!(exchange("microsoft", "anything").await.status(), 400);
+}

@@ -4,6 +4,7 @@
 //! once, as plain serde types, so both sides agree by construction.
 //!
 //! # Layout
+//! - [`auth`]: the identity providers a backend accepts and the token exchange request.
 //! - [`health`]: the `GET /api/health` response.
 //! - [`model`]: the nouns: users, chats, messages, presence.
 //! - [`client_event`]: what a client sends the backend, as Web PubSub `event` frames.
@@ -15,12 +16,14 @@
 //! This crate must never do I/O or depend on an async runtime: it is values and their JSON shape only.
 //! Event names exist only here, as enum variants; no other crate spells them as string literals.
 
+pub mod auth;
 pub mod client_event;
 pub mod health;
 pub mod model;
 pub mod server_event;
 pub mod webhook;
 
+pub use auth::{AuthProvider, TokenKind, TokenRequest};
 pub use client_event::ClientEvent;
 pub use health::{Health, HealthStatus};
 pub use model::{Chat, ChatKind, ChatView, Message, Presence, SignIn, User};

@@ -3,6 +3,7 @@
 mod chats;
 mod health;
 mod local_signin;
+mod providers;
 mod session;
 mod token;
 
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/chats", get(chats::chats))
         .route("/api/chats/{id}/members", get(chats::members))
         .route("/api/chats/{id}/messages", get(chats::messages))
+        .route("/api/auth/providers", get(providers::list))
         .route(
             "/api/auth/local/device",
             post(local_signin::start_device_grant),

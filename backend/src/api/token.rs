@@ -8,22 +8,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use chatr_protocol::TokenRequest;
 
 use crate::AppState;
+use crate::identity::VerifiedUser;
+use crate::identity::providers::Refused;
 use crate::identity::tokens::Kind;
 use crate::store::UserRecord;
 
 /// How long a Web PubSub client URL is valid for connecting (an open connection outlives it).
 const CLIENT_URL_TTL: Duration = Duration::from_secs(3600);
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenRequest {
-    /// `local` (more providers are verified in `identity` and wired here as they are configured).
-    provider: String,
-    /// The provider's token.
-    token: String,
-}
 
 fn refuse(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
@@ -36,21 +30,28 @@ pub(crate) async fn exchange(
 ) -> Response {
     let shared = state.shared();
     let verified = match request.provider.as_str() {
-        "local" if shared.local_grants.is_some() => {
-            shared.tokens.verify(Kind::LocalAccess, &request.token).ok()
-        }
-        _ => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "unknown or disabled identity provider",
-            );
-        }
+        "local" if shared.local_grants.is_some() => shared
+            .tokens
+            .verify(Kind::LocalAccess, &request.token)
+            .map(|claims| VerifiedUser {
+                id: claims.sub,
+                name: claims.name,
+                provider: claims.provider,
+            })
+            .map_err(|_| Refused::Invalid),
+        "local" => Err(Refused::Unknown),
+        name => shared.providers.verify(name, &request.token).await,
     };
-    let Some(claims) = verified else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "the provider token is invalid or expired",
-        );
+    let claims = match verified {
+        Ok(user) => user,
+        Err(refused) => {
+            let status = match refused {
+                Refused::Unknown => StatusCode::BAD_REQUEST,
+                Refused::Invalid => StatusCode::UNAUTHORIZED,
+                Refused::Unreachable => StatusCode::BAD_GATEWAY,
+            };
+            return refuse(status, &refused.to_string());
+        }
     };
     let Some(hub) = &shared.hub else {
         return refuse(
@@ -59,7 +60,7 @@ pub(crate) async fn exchange(
         );
     };
     let record = UserRecord {
-        id: claims.sub.clone(),
+        id: claims.id.clone(),
         name: claims.name.clone(),
         provider: claims.provider.clone(),
     };
@@ -75,7 +76,7 @@ pub(crate) async fn exchange(
         ("provider", claims.provider.as_str()),
     ];
     let url = match hub
-        .client_url(&claims.sub, &[], &profile, CLIENT_URL_TTL)
+        .client_url(&claims.id, &[], &profile, CLIENT_URL_TTL)
         .await
     {
         Ok(url) => url,
@@ -89,7 +90,7 @@ pub(crate) async fn exchange(
     };
     let session = shared.tokens.issue(
         Kind::Session,
-        &claims.sub,
+        &claims.id,
         &claims.name,
         &claims.provider,
         SystemTime::now(),
@@ -100,7 +101,7 @@ pub(crate) async fn exchange(
             "cannot sign in right now",
         );
     };
-    let user = match crate::chat_service::user_view(shared, &claims.sub).await {
+    let user = match crate::chat_service::user_view(shared, &claims.id).await {
         Ok(user) => user,
         Err(_) => {
             return refuse(

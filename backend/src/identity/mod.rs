@@ -5,6 +5,7 @@
 pub mod device_grant;
 pub mod github;
 pub mod oidc;
+pub mod providers;
 pub mod tokens;
 
 /// A user an identity provider vouches for.

@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use chatr_protocol::{AuthProvider, TokenKind};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -53,6 +54,10 @@ pub enum Error {
 struct Discovery {
     issuer: String,
     jwks_uri: String,
+    #[serde(default)]
+    token_endpoint: Option<String>,
+    #[serde(default)]
+    device_authorization_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +89,8 @@ pub struct OidcProvider {
     audience: String,
     tenant: Option<String>,
     jwks_uri: String,
+    /// The device-flow endpoints the app signs in with, if the issuer offers that grant.
+    device_endpoints: Option<(String, String)>,
     http: reqwest::Client,
     keys: RwLock<Keys>,
 }
@@ -124,11 +131,35 @@ impl OidcProvider {
             audience: audience.into(),
             tenant,
             jwks_uri: discovery.jwks_uri,
+            device_endpoints: discovery
+                .device_authorization_endpoint
+                .zip(discovery.token_endpoint),
             http,
             keys: RwLock::new(Keys {
                 set,
                 fetched: Instant::now(),
             }),
+        })
+    }
+
+    /// The name user ids are prefixed with (`microsoft`, or the configured one).
+    pub fn name(&self) -> &str {
+        &self.provider
+    }
+
+    /// How the desktop app signs in with this issuer (its client id is the audience we check),
+    /// or `None` if the issuer has no device authorization endpoint.
+    pub fn auth_provider(&self) -> Option<AuthProvider> {
+        let (device, token) = self.device_endpoints.clone()?;
+        Some(AuthProvider {
+            name: self.provider.clone(),
+            token_kind: TokenKind::IdToken,
+            device_authorization_url: device,
+            token_url: token,
+            client_id: self.audience.clone(),
+            scopes: ["openid", "profile", "offline_access"]
+                .map(String::from)
+                .to_vec(),
         })
     }
 

@@ -6,11 +6,17 @@
 use std::future::Future;
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicTokenResponse};
-use oauth2::{
-    ClientId, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, RefreshToken, Scope,
-    StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
+use chatr_protocol::{AuthProvider, TokenKind};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
 };
+use oauth2::{
+    ClientId, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, ExtraTokenFields, RefreshToken,
+    Scope, StandardDeviceAuthorizationResponse, StandardRevocableToken, StandardTokenResponse,
+    TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
 
 /// The client id Chatr registers with the local provider.
 pub const LOCAL_CLIENT_ID: &str = "chatr-desktop";
@@ -43,6 +49,8 @@ pub enum Error {
 pub struct Provider {
     /// Short name, e.g. `local`, `github`, `microsoft`.
     pub name: String,
+    /// Which token the backend wants as proof of identity.
+    pub token_kind: TokenKind,
     /// The device authorization endpoint.
     pub device_authorization_url: String,
     /// The token endpoint.
@@ -59,6 +67,7 @@ impl Provider {
         let base = backend_url.trim_end_matches('/');
         Self {
             name: "local".into(),
+            token_kind: TokenKind::AccessToken,
             device_authorization_url: format!("{base}/api/auth/local/device"),
             token_url: format!("{base}/api/auth/local/token"),
             client_id: LOCAL_CLIENT_ID.into(),
@@ -70,6 +79,7 @@ impl Provider {
     pub fn github(client_id: &str) -> Self {
         Self {
             name: "github".into(),
+            token_kind: TokenKind::AccessToken,
             device_authorization_url: "https://github.com/login/device/code".into(),
             token_url: "https://github.com/login/oauth/access_token".into(),
             client_id: client_id.into(),
@@ -82,10 +92,25 @@ impl Provider {
         let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
         Self {
             name: "microsoft".into(),
+            token_kind: TokenKind::IdToken,
             device_authorization_url: format!("{base}/devicecode"),
             token_url: format!("{base}/token"),
             client_id: client_id.into(),
             scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
+        }
+    }
+}
+
+impl From<AuthProvider> for Provider {
+    /// A provider as the backend describes it (`GET /api/auth/providers`).
+    fn from(provider: AuthProvider) -> Self {
+        Self {
+            name: provider.name,
+            token_kind: provider.token_kind,
+            device_authorization_url: provider.device_authorization_url,
+            token_url: provider.token_url,
+            client_id: provider.client_id,
+            scopes: provider.scopes,
         }
     }
 }
@@ -106,11 +131,36 @@ pub struct Pending {
 /// Tokens from a successful sign-in or refresh.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Tokens {
-    /// For the backend's `POST /api/token` (OIDC providers: prefer `id_token`).
+    /// The OAuth access token.
     pub access_token: String,
+    /// The OpenID Connect id_token, from providers that issue one.
+    pub id_token: Option<String>,
     /// For silent sign-in next time; goes to the keyring, never to a file.
     pub refresh_token: Option<String>,
 }
+
+impl Tokens {
+    /// The token the backend's `POST /api/token` wants for a provider of `kind`, if we have it.
+    pub fn proof(&self, kind: TokenKind) -> Option<&str> {
+        match kind {
+            TokenKind::AccessToken => Some(&self.access_token),
+            TokenKind::IdToken => self.id_token.as_deref(),
+        }
+    }
+}
+
+/// The extra field OpenID Connect adds to a token response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenField {
+    /// The id_token, if the provider sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl ExtraTokenFields for IdTokenField {}
+
+/// A token response that keeps the id_token (the crate's basic one drops unknown fields).
+type TokenAnswer = StandardTokenResponse<IdTokenField, BasicTokenType>;
 
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -118,7 +168,18 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-type Client = BasicClient<EndpointNotSet, EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenAnswer,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
 
 /// A device sign-in in progress or a refresh, against one provider.
 #[derive(Debug, Clone)]
@@ -131,7 +192,7 @@ pub struct DeviceLogin {
 impl DeviceLogin {
     /// Prepares a sign-in with `provider`.
     pub fn new(provider: Provider) -> Result<Self, Error> {
-        let client = BasicClient::new(ClientId::new(provider.client_id.clone()))
+        let client: Client = oauth2::Client::new(ClientId::new(provider.client_id.clone()))
             .set_device_authorization_url(
                 DeviceAuthorizationUrl::new(provider.device_authorization_url.clone())
                     .map_err(|e| Error::Config(e.to_string()))?,
@@ -189,7 +250,7 @@ impl DeviceLogin {
         S: Fn(Duration) -> F,
         F: Future<Output = ()>,
     {
-        let response: BasicTokenResponse = self
+        let response: TokenAnswer = self
             .client
             .exchange_device_access_token(details)
             .request_async(&self.http, sleep, None)
@@ -218,9 +279,10 @@ impl DeviceLogin {
     }
 }
 
-fn tokens(response: &BasicTokenResponse) -> Tokens {
+fn tokens(response: &TokenAnswer) -> Tokens {
     Tokens {
         access_token: response.access_token().secret().clone(),
+        id_token: response.extra_fields().id_token.clone(),
         refresh_token: response.refresh_token().map(|t| t.secret().clone()),
     }
 }

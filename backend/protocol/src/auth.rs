@@ -1,0 +1,69 @@
+//! How the desktop app signs in: the identity providers a backend accepts (`GET
+//! /api/auth/providers`), each with what the app needs to run the OAuth 2.0 device authorization
+//! grant (RFC 8628) against it, and the `POST /api/token` request that trades the provider's token
+//! for a Chatr session.
+
+use serde::{Deserialize, Serialize};
+
+/// One identity provider the backend accepts tokens from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthProvider {
+    /// What `POST /api/token` calls it, and the prefix of its user ids: `local`, `github`,
+    /// `microsoft`, or the configured name of an OpenID Connect issuer.
+    pub name: String,
+    /// What the backend wants back: an OAuth access token (`local`, `github`) or an OpenID Connect
+    /// id_token (`microsoft` and other issuers).
+    pub token_kind: TokenKind,
+    /// The device authorization endpoint.
+    pub device_authorization_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// The app's client id at the provider.
+    pub client_id: String,
+    /// Scopes to ask for.
+    pub scopes: Vec<String>,
+}
+
+/// Which token of the provider's answer proves who the user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// `access_token`.
+    AccessToken,
+    /// `id_token`.
+    IdToken,
+}
+
+/// `POST /api/token`: a provider's token, to be verified and traded for a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    /// [`AuthProvider::name`].
+    pub provider: String,
+    /// The token named by [`AuthProvider::token_kind`].
+    pub token: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn providers_serialize_in_camel_case_with_snake_case_kinds() {
+        let provider = AuthProvider {
+            name: "microsoft".into(),
+            token_kind: TokenKind::IdToken,
+            device_authorization_url: "https://login/devicecode".into(),
+            token_url: "https://login/token".into(),
+            client_id: "app".into(),
+            scopes: vec!["openid".into()],
+        };
+        let json = serde_json::to_value(&provider).unwrap_or_default();
+        assert_eq!(json["tokenKind"], "id_token");
+        assert_eq!(json["deviceAuthorizationUrl"], "https://login/devicecode");
+        assert_eq!(
+            serde_json::from_value::<AuthProvider>(json).ok(),
+            Some(provider)
+        );
+    }
+}

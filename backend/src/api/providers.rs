@@ -1,0 +1,23 @@
+//! `GET /api/auth/providers`: the identity providers the app may offer on its sign-in screen,
+//! with what it needs to run the device flow against each. Public: it reveals no secret, only
+//! endpoints and public client ids.
+
+use axum::Json;
+use axum::extract::State;
+use chatr_protocol::{AuthProvider, TokenKind};
+
+use crate::AppState;
+
+/// `GET /api/auth/providers`
+pub(crate) async fn list(State(state): State<AppState>) -> Json<Vec<AuthProvider>> {
+    let shared = state.shared();
+    let local = shared.local_grants.as_ref().map(|_| AuthProvider {
+        name: "local".into(),
+        token_kind: TokenKind::AccessToken,
+        device_authorization_url: format!("{}/api/auth/local/device", shared.public_url),
+        token_url: format!("{}/api/auth/local/token", shared.public_url),
+        client_id: super::local_signin::CLIENT_ID.into(),
+        scopes: Vec::new(),
+    });
+    Json(local.into_iter().chain(shared.providers.list()).collect())
+}
