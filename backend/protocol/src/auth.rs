@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One identity provider the backend accepts tokens from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthProvider {
@@ -26,6 +27,7 @@ pub struct AuthProvider {
 }
 
 /// Which token of the provider's answer proves who the user is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
@@ -36,6 +38,7 @@ pub enum TokenKind {
 }
 
 /// `POST /api/token`: a provider's token, to be verified and traded for a session.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRequest {
     /// [`AuthProvider::name`].

@@ -27,6 +27,8 @@ fn internal<E: std::fmt::Display>(err: E) -> Response {
 }
 
 /// `GET /api/me`
+#[utoipa::path(get, path = "/api/me", tag = "chat", security(("session" = [])),
+    responses((status = 200, description = "The caller", body = User), (status = 401, description = "No valid session token", body = super::openapi::ApiError)))]
 pub(crate) async fn me(State(state): State<AppState>, session: Session) -> Response {
     match user_view(state.shared(), &session.user_id).await {
         Ok(user) => Json(user).into_response(),
@@ -35,6 +37,8 @@ pub(crate) async fn me(State(state): State<AppState>, session: Session) -> Respo
 }
 
 /// `GET /api/users`: everyone, with presence.
+#[utoipa::path(get, path = "/api/users", tag = "chat", security(("session" = [])),
+    responses((status = 200, description = "Every user, with presence", body = Vec<User>), (status = 401, description = "No valid session token", body = super::openapi::ApiError)))]
 pub(crate) async fn users(State(state): State<AppState>, _session: Session) -> Response {
     let shared = state.shared();
     let records = match shared.store.users().await {
@@ -52,6 +56,8 @@ pub(crate) async fn users(State(state): State<AppState>, _session: Session) -> R
 }
 
 /// `GET /api/chats`: every group chat, and the caller's private chats named after the other user.
+#[utoipa::path(get, path = "/api/chats", tag = "chat", security(("session" = [])),
+    responses((status = 200, description = "Group chats and the caller's private chats", body = Vec<ChatView>), (status = 401, description = "No valid session token", body = super::openapi::ApiError)))]
 pub(crate) async fn chats(State(state): State<AppState>, session: Session) -> Response {
     let shared = state.shared();
     let (groups, mine) = match (
@@ -120,6 +126,14 @@ async fn visible(state: &AppState, chat: &str, user: &str, history: bool) -> Res
 }
 
 /// `GET /api/chats/{id}/members`
+#[utoipa::path(get, path = "/api/chats/{id}/members", tag = "chat", security(("session" = [])),
+    params(("id" = String, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat's members, with presence", body = Vec<User>),
+        (status = 401, description = "No valid session token", body = super::openapi::ApiError),
+        (status = 403, description = "A private chat of others", body = super::openapi::ApiError),
+        (status = 404, description = "No such chat", body = super::openapi::ApiError),
+    ))]
 pub(crate) async fn members(
     State(state): State<AppState>,
     session: Session,
@@ -144,14 +158,28 @@ pub(crate) async fn members(
 }
 
 /// History paging: `before` (older than), `after` (newer than), `limit` (1–200, default 50).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct HistoryQuery {
+    /// Messages with a sequence number below this one (older).
     before: Option<u64>,
+    /// Messages with a sequence number above this one (newer).
     after: Option<u64>,
+    /// How many, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<usize>,
 }
 
 /// `GET /api/chats/{id}/messages?before=&after=&limit=`: oldest first.
+#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "chat", security(("session" = [])),
+    params(("id" = String, Path, description = "The chat"), HistoryQuery),
+    responses(
+        (status = 200, description = "A page of history, oldest first", body = Vec<Message>),
+        (status = 400, description = "Bad paging parameters", body = super::openapi::ApiError),
+        (status = 401, description = "No valid session token", body = super::openapi::ApiError),
+        (status = 403, description = "Not a member of the chat", body = super::openapi::ApiError),
+        (status = 404, description = "No such chat", body = super::openapi::ApiError),
+    ))]
 pub(crate) async fn messages(
     State(state): State<AppState>,
     session: Session,

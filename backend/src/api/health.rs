@@ -7,6 +7,8 @@ use chatr_protocol::{Health, HealthStatus};
 const SERVICE_NAME: &str = "chatr-backend";
 
 /// Answers that the backend is up, with its version. Needs no sign-in and reveals nothing else.
+#[utoipa::path(get, path = "/api/health", tag = "health",
+    responses((status = 200, description = "The backend is up", body = Health)))]
 pub(crate) async fn get_health() -> Json<Health> {
     Json(Health {
         status: HealthStatus::Ok,

@@ -26,12 +26,16 @@ const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The provider name in user records and tokens.
 const PROVIDER: &str = "local";
 
-#[derive(Debug, Deserialize)]
+/// A device authorization request (RFC 8628 §3.1).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = LocalDeviceRequest)]
 pub(crate) struct DeviceRequest {
     client_id: String,
 }
 
-#[derive(Debug, Serialize)]
+/// A device authorization response (RFC 8628 §3.2).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = LocalDeviceResponse)]
 pub(crate) struct DeviceResponse {
     device_code: String,
     user_code: String,
@@ -41,7 +45,9 @@ pub(crate) struct DeviceResponse {
     interval: u64,
 }
 
-#[derive(Debug, Deserialize)]
+/// A token request: the device code grant (RFC 8628 §3.4) or a refresh (RFC 6749 §6).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = LocalTokenRequest)]
 pub(crate) struct TokenRequest {
     grant_type: String,
     client_id: Option<String>,
@@ -49,7 +55,9 @@ pub(crate) struct TokenRequest {
     refresh_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = LocalTokenResponse)]
 pub(crate) struct TokenResponse {
     access_token: String,
     token_type: &'static str,
@@ -58,7 +66,7 @@ pub(crate) struct TokenResponse {
 }
 
 /// An OAuth error response (RFC 6749 §5.2 / RFC 8628 §3.5).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct OAuthError {
     error: &'static str,
     error_description: &'static str,
@@ -89,6 +97,13 @@ fn with_grants<T>(state: &AppState, f: impl FnOnce(&mut DeviceGrants) -> T) -> O
 }
 
 /// `POST /api/auth/local/device`
+#[utoipa::path(post, path = "/api/auth/local/device", tag = "local sign-in",
+    request_body(content = DeviceRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A device code and the code to show", body = DeviceResponse),
+        (status = 401, description = "Unknown client", body = OAuthError),
+        (status = 404, description = "Local sign-in is off"),
+    ))]
 pub(crate) async fn start_device_grant(
     State(state): State<AppState>,
     Form(request): Form<DeviceRequest>,
@@ -132,6 +147,14 @@ pub(crate) async fn start_device_grant(
 }
 
 /// `POST /api/auth/local/token`
+#[utoipa::path(post, path = "/api/auth/local/token", tag = "local sign-in",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens", body = TokenResponse),
+        (status = 400, description = "authorization_pending, slow_down, expired_token, access_denied, invalid_grant…", body = OAuthError),
+        (status = 401, description = "Unknown client", body = OAuthError),
+        (status = 404, description = "Local sign-in is off"),
+    ))]
 pub(crate) async fn token(
     State(state): State<AppState>,
     Form(request): Form<TokenRequest>,
@@ -239,12 +262,15 @@ pub(crate) async fn token(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct VerifyQuery {
+    /// The code to fill in.
     user_code: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The verification page's form: the code, the display name, and `approve` or `deny`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct VerifyForm {
     user_code: String,
     name: String,
@@ -252,6 +278,11 @@ pub(crate) struct VerifyForm {
 }
 
 /// `GET /api/auth/local/verify`: the form.
+#[utoipa::path(get, path = "/api/auth/local/verify", tag = "local sign-in", params(VerifyQuery),
+    responses(
+        (status = 200, description = "The verification page", content_type = "text/html", body = String),
+        (status = 404, description = "Local sign-in is off"),
+    ))]
 pub(crate) async fn verify_page(
     State(state): State<AppState>,
     Query(query): Query<VerifyQuery>,
@@ -267,6 +298,13 @@ pub(crate) async fn verify_page(
 }
 
 /// `POST /api/auth/local/verify`: approve or deny.
+#[utoipa::path(post, path = "/api/auth/local/verify", tag = "local sign-in",
+    request_body(content = VerifyForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Approved or refused", content_type = "text/html", body = String),
+        (status = 400, description = "Unknown code or unusable name: the form again", content_type = "text/html", body = String),
+        (status = 404, description = "Local sign-in is off"),
+    ))]
 pub(crate) async fn verify_submit(
     State(state): State<AppState>,
     Form(form): Form<VerifyForm>,

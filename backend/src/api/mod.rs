@@ -3,6 +3,7 @@
 mod chats;
 mod health;
 mod local_signin;
+mod openapi;
 mod providers;
 mod session;
 mod token;
@@ -16,6 +17,7 @@ use crate::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health::get_health))
+        .route("/api/openapi.json", get(openapi::get_document))
         .route(
             chatr_protocol::webhook::EVENT_HANDLER_PATH,
             post(crate::events::handler::event_handler)

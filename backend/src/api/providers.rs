@@ -9,6 +9,8 @@ use chatr_protocol::{AuthProvider, TokenKind};
 use crate::AppState;
 
 /// `GET /api/auth/providers`
+#[utoipa::path(get, path = "/api/auth/providers", tag = "sign-in",
+    responses((status = 200, description = "The providers the app may offer", body = Vec<AuthProvider>)))]
 pub(crate) async fn list(State(state): State<AppState>) -> Json<Vec<AuthProvider>> {
     let shared = state.shared();
     let local = shared.local_grants.as_ref().map(|_| AuthProvider {

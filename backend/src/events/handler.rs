@@ -21,6 +21,17 @@ const RELIABLE: &str = "json.reliable.webpubsub.azure.v1";
 const JSON: &str = "json.webpubsub.azure.v1";
 
 /// Every request to the event handler.
+#[utoipa::path(post, path = "/api/eventHandler", tag = "web pubsub",
+    description = "Web PubSub's CloudEvents webhook (HTTP binary mode): system events `connect`, \
+`connected`, `disconnected` and user events. Trusted only when `ce-signature` verifies with an \
+access key or the bearer token is the service's managed identity. `OPTIONS` answers abuse protection.",
+    request_body(content = String, content_type = "application/json"),
+    responses(
+        (status = 200, description = "connect: the connection's user and subprotocol; user events: the reply to the sender"),
+        (status = 204, description = "Handled, nothing to say"),
+        (status = 400, description = "Not a well-formed event"),
+        (status = 401, description = "Not from our Web PubSub service"),
+    ))]
 pub(crate) async fn event_handler(
     State(state): State<AppState>,
     method: Method,
