@@ -3,12 +3,13 @@
 //! A user reads only what they may see: history and private chats only as a member.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chatr_protocol::{Chat, ChatKind, ChatView, Message, User};
 use serde::Deserialize;
 
+use super::extract::QueryParams;
 use super::session::Session;
 use crate::AppState;
 use crate::chat_service::user_view;
@@ -110,7 +111,12 @@ pub(crate) async fn chats(State(state): State<AppState>, session: Session) -> Re
 /// Whether the caller may see the chat: members always; anyone, for group chats' member lists.
 async fn visible(state: &AppState, chat: &str, user: &str, history: bool) -> Result<(), Response> {
     let shared = state.shared();
-    let record = shared.store.chat(chat).await.map_err(internal)?;
+    let record = match shared.store.chat(chat).await {
+        Ok(record) => record,
+        // An id that cannot even be a key names no chat.
+        Err(store::Error::Invalid(_)) => None,
+        Err(err) => return Err(internal(err)),
+    };
     let Some(record) = record else {
         return Err(failure(StatusCode::NOT_FOUND, "no such chat"));
     };
@@ -184,7 +190,7 @@ pub(crate) async fn messages(
     State(state): State<AppState>,
     session: Session,
     Path(chat): Path<String>,
-    Query(query): Query<HistoryQuery>,
+    QueryParams(query): QueryParams<HistoryQuery>,
 ) -> Response {
     let page = match (query.before, query.after) {
         (Some(_), Some(_)) => {

@@ -9,12 +9,13 @@
 
 use std::time::{Instant, SystemTime};
 
-use axum::extract::{Query, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{FormBody, OAuthForm, QueryParams};
 use crate::AppState;
 use crate::identity::device_grant::{ApproveError, DeviceGrants, Poll, StartError};
 use crate::identity::tokens::Kind;
@@ -101,12 +102,13 @@ fn with_grants<T>(state: &AppState, f: impl FnOnce(&mut DeviceGrants) -> T) -> O
     request_body(content = DeviceRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "A device code and the code to show", body = DeviceResponse),
+        (status = 400, description = "A malformed request", body = OAuthError),
         (status = 401, description = "Unknown client", body = OAuthError),
         (status = 404, description = "Local sign-in is off"),
     ))]
 pub(crate) async fn start_device_grant(
     State(state): State<AppState>,
-    Form(request): Form<DeviceRequest>,
+    OAuthForm(request): OAuthForm<DeviceRequest>,
 ) -> Response {
     if request.client_id != CLIENT_ID {
         return oauth_error(
@@ -157,7 +159,7 @@ pub(crate) async fn start_device_grant(
     ))]
 pub(crate) async fn token(
     State(state): State<AppState>,
-    Form(request): Form<TokenRequest>,
+    OAuthForm(request): OAuthForm<TokenRequest>,
 ) -> Response {
     if grants(&state).is_none() {
         return StatusCode::NOT_FOUND.into_response();
@@ -281,11 +283,12 @@ pub(crate) struct VerifyForm {
 #[utoipa::path(get, path = "/api/auth/local/verify", tag = "local sign-in", params(VerifyQuery),
     responses(
         (status = 200, description = "The verification page", content_type = "text/html", body = String),
+        (status = 400, description = "A malformed query", body = super::openapi::ApiError),
         (status = 404, description = "Local sign-in is off"),
     ))]
 pub(crate) async fn verify_page(
     State(state): State<AppState>,
-    Query(query): Query<VerifyQuery>,
+    QueryParams(query): QueryParams<VerifyQuery>,
 ) -> Response {
     if grants(&state).is_none() {
         return StatusCode::NOT_FOUND.into_response();
@@ -302,12 +305,13 @@ pub(crate) async fn verify_page(
     request_body(content = VerifyForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Approved or refused", content_type = "text/html", body = String),
-        (status = 400, description = "Unknown code or unusable name: the form again", content_type = "text/html", body = String),
+        (status = 400, description = "Unknown code or unusable name: the form again; a malformed form: a JSON error",
+            content((String = "text/html"), (super::openapi::ApiError = "application/json"))),
         (status = 404, description = "Local sign-in is off"),
     ))]
 pub(crate) async fn verify_submit(
     State(state): State<AppState>,
-    Form(form): Form<VerifyForm>,
+    FormBody(form): FormBody<VerifyForm>,
 ) -> Response {
     let now = Instant::now();
     let outcome = with_grants(&state, |grants| match form.action.as_str() {

@@ -1,6 +1,7 @@
 //! The REST API under `/api`: one module per resource, assembled into one router here.
 
 mod chats;
+mod extract;
 mod health;
 mod local_signin;
 mod openapi;

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chatr_protocol::TokenRequest;
 
+use super::extract::JsonBody;
 use crate::AppState;
 use crate::identity::VerifiedUser;
 use crate::identity::providers::Refused;
@@ -27,14 +28,14 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 #[utoipa::path(post, path = "/api/token", tag = "sign-in", request_body = TokenRequest,
     responses(
         (status = 200, description = "Signed in: the Web PubSub client URL and a session token", body = chatr_protocol::SignIn),
-        (status = 400, description = "Unknown or disabled provider", body = super::openapi::ApiError),
+        (status = 400, description = "A malformed request, or an unknown or disabled provider", body = super::openapi::ApiError),
         (status = 401, description = "The provider token is invalid or expired", body = super::openapi::ApiError),
         (status = 502, description = "The provider could not be reached", body = super::openapi::ApiError),
         (status = 503, description = "No Web PubSub hub is configured", body = super::openapi::ApiError),
     ))]
 pub(crate) async fn exchange(
     State(state): State<AppState>,
-    Json(request): Json<TokenRequest>,
+    JsonBody(request): JsonBody<TokenRequest>,
 ) -> Response {
     let shared = state.shared();
     let verified = match request.provider.as_str() {
