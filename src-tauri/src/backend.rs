@@ -1,8 +1,8 @@
 //! Which backend the app talks to, and the HTTP calls to it.
 //!
 //! With no server configured the app starts `chatr-backend` in-process on a loopback port (the
-//! embedded default, so Chatr works with nothing else installed). `CHATR_SERVER_URL` points it at a
-//! remote backend instead. This module knows nothing of Tauri and never blocks the UI thread.
+//! embedded default, so Chatr works with nothing else installed). `--server=URL` (or
+//! `CHATR_SERVER_URL`) points it at a remote backend instead. This module knows nothing of Tauri and never blocks the UI thread.
 
 use std::time::Duration;
 
@@ -54,11 +54,6 @@ pub enum BackendConfig {
 }
 
 impl BackendConfig {
-    /// Reads the configuration from the environment.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_value(std::env::var(SERVER_URL_VAR).ok().as_deref())
-    }
-
     /// Interprets a configured server URL; `None` or blank means embedded.
     pub fn from_value(value: Option<&str>) -> Result<Self, Error> {
         let Some(url) = value.map(str::trim).filter(|v| !v.is_empty()) else {

@@ -1,5 +1,5 @@
-//! Options given on the command line (or, for people, in the environment): where the app keeps
-//! its data and how soon it reports the user idle. Tests and packagers use the flags, because
+//! Options given on the command line (or, for people, in the environment): which backend to use,
+//! where the app keeps its data and how soon it reports the user idle. Tests and packagers use the flags, because
 //! WebDriver launches the app with arguments but without our environment.
 
 use std::path::PathBuf;
@@ -12,6 +12,8 @@ pub struct LaunchOptions {
     pub data_dir: Option<PathBuf>,
     /// `--idle-seconds=N` or `CHATR_IDLE_SECONDS`: the idle threshold.
     pub idle_threshold: Option<Duration>,
+    /// `--server=URL` or `CHATR_SERVER_URL`: a remote backend instead of the embedded one.
+    pub server: Option<String>,
 }
 
 impl LaunchOptions {
@@ -31,10 +33,13 @@ impl LaunchOptions {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             idle_threshold: env("CHATR_IDLE_SECONDS").and_then(|v| seconds(&v)),
+            server: env(crate::backend::SERVER_URL_VAR).filter(|v| !v.trim().is_empty()),
         };
         for arg in args {
             if let Some(dir) = arg.strip_prefix("--data-dir=").filter(|v| !v.is_empty()) {
                 options.data_dir = Some(PathBuf::from(dir));
+            } else if let Some(url) = arg.strip_prefix("--server=").filter(|v| !v.is_empty()) {
+                options.server = Some(url.to_owned());
             } else if let Some(value) = arg.strip_prefix("--idle-seconds=") {
                 options.idle_threshold = seconds(value).or(options.idle_threshold);
             }
@@ -70,10 +75,12 @@ mod tests {
             [
                 "--data-dir=/tmp/x".to_owned(),
                 "--idle-seconds=2".to_owned(),
+                "--server=https://chatr.example".to_owned(),
                 "--other".to_owned(),
             ],
-            env(&[]),
+            env(&[("CHATR_SERVER_URL", "http://env.example")]),
         );
+        assert_eq!(options.server.as_deref(), Some("https://chatr.example"));
         assert_eq!(options.data_dir, Some(PathBuf::from("/tmp/x")));
         assert_eq!(options.idle_threshold, Some(Duration::from_secs(2)));
     }
@@ -87,5 +94,7 @@ mod tests {
         assert_eq!(options.data_dir, Some(PathBuf::from("/flag")));
         assert_eq!(options.idle_threshold, Some(Duration::from_secs(30)));
         assert_eq!(LaunchOptions::parse([], env(&[])), LaunchOptions::default());
+        let from_env = LaunchOptions::parse([], env(&[("CHATR_SERVER_URL", "http://env.example")]));
+        assert_eq!(from_env.server.as_deref(), Some("http://env.example"));
     }
 }

@@ -50,7 +50,7 @@ pub fn run() {
         .setup(|app| {
             let options = launch::LaunchOptions::from_process();
             tracing::debug!(?options, "launch options");
-            let mut config = backend::BackendConfig::from_env()?;
+            let mut config = backend::BackendConfig::from_value(options.server.as_deref())?;
             if let backend::BackendConfig::Embedded(database) = &mut config {
                 let dir = match &options.data_dir {
                     Some(dir) => dir.clone(),
