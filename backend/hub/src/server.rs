@@ -68,6 +68,9 @@ fn valid_hub(hub: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "_`,.[]".contains(c))
 }
 
+/// Per-connection WebSocket read buffer.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 async fn accept(
     shared: Arc<Shared>,
     hub_name: String,
@@ -81,7 +84,11 @@ async fn accept(
     let params = parse_query(&query);
     let ws = ws
         .max_message_size(2 * MAX_MESSAGE_BYTES)
-        .max_frame_size(2 * MAX_MESSAGE_BYTES);
+        .max_frame_size(2 * MAX_MESSAGE_BYTES)
+        // tungstenite reads through a buffer of this size per connection (128 KiB by default,
+        // filled before each read): small keeps idle connections cheap; larger frames still
+        // arrive whole, in more reads.
+        .read_buffer_size(READ_BUFFER_BYTES);
     let offered: Vec<String> = headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
