@@ -104,6 +104,26 @@ impl Client {
         panic!("no {name} event");
     }
 
+    /// Publishes a typing signal straight to a chat's Web PubSub group (not through the backend)
+    /// and returns the ack's `success` and error name.
+    async fn typing(&mut self, chat_id: &str) -> (bool, Value) {
+        let ack_id = self.next_ack;
+        self.next_ack += 1;
+        let frame = json!({"type": "sendToGroup", "group": chat_id, "ackId": ack_id, "noEcho": true,
+            "dataType": "json", "data": {"typing": true}});
+        self.socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+        for _ in 0..50 {
+            let frame = self.frame().await;
+            if frame["type"] == "ack" && frame["ackId"] == ack_id {
+                return (frame["success"] == true, frame["error"]["name"].clone());
+            }
+        }
+        panic!("no ack for the typing signal");
+    }
+
     /// Sends a chat event and returns the backend's reply (`data` of the `reply` chatEvent).
     async fn request(&mut self, event: &str, mut data: Value) -> Value {
         let request_id = format!("r{}", self.next_request);
@@ -442,4 +462,56 @@ async fn floods_oversize_and_malformed_requests_are_refused_and_nothing_is_store
         5,
         "refused messages are not stored"
     );
+}
+
+/// Typing signals go from client to chat group directly (the backend grants members
+/// `sendToGroup` on their chats' groups when they join or connect): members' signals reach the
+/// other members stamped with the sender's id by the service; outsiders and those who left are
+/// refused, so nobody can type into a chat they cannot read.
+#[tokio::test]
+async fn members_and_only_members_signal_typing_to_their_chat() {
+    let local = local().await;
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let bob = sign_in(&local.backend_url, "Bob").await;
+    let eve = sign_in(&local.backend_url, "Eve").await;
+    let mut ada_client = Client::connect(&ada).await;
+    let mut bob_client = Client::connect(&bob).await;
+    let mut eve_client = Client::connect(&eve).await;
+
+    let chat = ada_client
+        .request("createChat", json!({"name": "Typing"}))
+        .await["chat"]
+        .clone();
+    let chat_id = chat["id"].as_str().unwrap();
+    bob_client
+        .request("joinChat", json!({"chatId": chat_id}))
+        .await;
+
+    let (ok, _) = bob_client.typing(chat_id).await;
+    assert!(ok, "a member may signal typing");
+    let signal = loop {
+        let frame = ada_client.frame().await;
+        // Skip the backend's own group sends (memberJoined…): they have no publisher.
+        if frame["type"] == "message" && frame["from"] == "group" && !frame["fromUserId"].is_null()
+        {
+            break frame;
+        }
+    };
+    assert_eq!(signal["group"], chat_id);
+    assert_eq!(
+        signal["fromUserId"], bob["user"]["id"],
+        "stamped by the service"
+    );
+    assert_eq!(signal["data"]["typing"], true);
+
+    let (ok, error) = eve_client.typing(chat_id).await;
+    assert!(!ok, "an outsider may not signal typing");
+    assert_eq!(error, "Forbidden");
+
+    bob_client
+        .request("leaveChat", json!({"chatId": chat_id}))
+        .await;
+    let (ok, error) = bob_client.typing(chat_id).await;
+    assert!(!ok, "after leaving, no more typing");
+    assert_eq!(error, "Forbidden");
 }

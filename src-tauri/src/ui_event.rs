@@ -21,12 +21,21 @@ pub enum UiEvent {
     },
     /// A push from the backend (`{chatEvent, data}`).
     Server(chatr_protocol::ServerEvent),
+    /// Another member is typing in a chat.
+    #[serde(rename_all = "camelCase")]
+    Typing {
+        /// The chat.
+        chat_id: String,
+        /// Who.
+        user_id: String,
+    },
 }
 
 impl From<SessionEvent> for UiEvent {
     fn from(event: SessionEvent) -> Self {
         match event {
             SessionEvent::Server(event) => Self::Server(event),
+            SessionEvent::Typing { chat_id, user_id } => Self::Typing { chat_id, user_id },
             SessionEvent::State(state) => {
                 let (state, detail) = match state {
                     ConnectionState::Connecting => ("connecting", None),

@@ -48,6 +48,13 @@ pub enum SessionEvent {
     State(ConnectionState),
     /// A push from the backend.
     Server(ServerEvent),
+    /// Another member is typing in a chat (a signal they sent to the chat's group themselves).
+    Typing {
+        /// The chat.
+        chat_id: String,
+        /// Who, as stamped by the service.
+        user_id: String,
+    },
 }
 
 /// Why a request failed.
@@ -196,10 +203,19 @@ async fn run(
                             }
                         }
                         Incoming::System { event: SystemEvent::Disconnected, .. } => {}
-                        Incoming::Message { data, sequence_id, .. } => {
+                        Incoming::Message { data, sequence_id, from_user_id, group, .. } => {
                             if let Some(id) = sequence_id
                                 && tracker.receive(id) == Receipt::Duplicate
                             {
+                                continue;
+                            }
+                            // A message a member published to a chat's group (members may, for
+                            // typing signals) is never a backend event, whatever it claims to be:
+                            // only messages without a publisher come from the backend.
+                            if let Some(user_id) = from_user_id {
+                                if let (Some(chat_id), true) = (group, is_typing_signal(&data)) {
+                                    let _ = events.send(SessionEvent::Typing { chat_id, user_id });
+                                }
                                 continue;
                             }
                             match serde_json::from_value::<ServerEvent>(data) {
@@ -286,4 +302,9 @@ async fn run(
 fn rand_unit() -> f64 {
     use rand::Rng;
     rand::rng().random::<f64>()
+}
+
+/// Whether a member's group message is a typing signal (`{"typing": true}`).
+fn is_typing_signal(data: &serde_json::Value) -> bool {
+    data.get("typing") == Some(&serde_json::Value::Bool(true))
 }
