@@ -59,6 +59,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// The SQLite file; `None` keeps everything in memory (tests, throwaway runs).
     pub database: Option<PathBuf>,
+    /// An already opened store (Azure Table Storage, tests); when set, `database` is ignored.
+    pub store: Option<Arc<dyn Store>>,
     /// Message and name limits.
     pub limits: Limits,
     /// Messages a user may send in a burst, and per second after it.
@@ -93,6 +95,7 @@ impl Config {
             hub: None,
             allowed_origins: vec!["*".into()],
             database: None,
+            store: None,
             limits: Limits::default(),
             rate: (20, 10.0),
             providers: Providers::default(),
@@ -127,9 +130,10 @@ pub(crate) struct Shared {
 impl AppState {
     /// Builds the state from the configuration, opening the SQLite store it names.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let store: Arc<dyn Store> = match &config.database {
-            Some(path) => Arc::new(SqliteStore::open(path)?),
-            None => Arc::new(SqliteStore::in_memory()?),
+        let store: Arc<dyn Store> = match (&config.store, &config.database) {
+            (Some(store), _) => store.clone(),
+            (None, Some(path)) => Arc::new(SqliteStore::open(path)?),
+            (None, None) => Arc::new(SqliteStore::in_memory()?),
         };
         Self::with_store(config, store)
     }

@@ -1,12 +1,18 @@
 //! The whole chat path over real sockets: hub and backend in local mode, two people signed in with
 //! the local provider, a reliable Web PubSub client each (tokio-tungstenite). Every event travels
 //! client → hub → CloudEvents → backend → store → REST → hub → clients, as it would on Azure.
+//! Every scenario runs twice: on SQLite and on Azure Table Storage (a real Azurite).
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use chatr_backend::store::Store;
+use chatr_backend::store::table::TableStore;
+use chatr_backend::store::table::azurite::Azurite;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -17,16 +23,77 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn local() -> chatr_backend::local::Local {
-    chatr_backend::local::start(
+/// Where the backend keeps its state in a run of the suite.
+#[derive(Debug, Clone, Copy)]
+enum Backing {
+    /// SQLite (in memory), the embedded default.
+    Sqlite,
+    /// Azure Table Storage, on a real Azurite.
+    Azurite,
+}
+
+/// Hub and backend in local mode on `backing`; `tweak` adjusts the backend's configuration. The
+/// Azurite handle (if any) must live as long as the test.
+async fn local_with(
+    backing: Backing,
+    tweak: impl FnOnce(&mut chatr_backend::Config),
+) -> (chatr_backend::local::Local, Option<Azurite>) {
+    let (store, azurite) = match backing {
+        Backing::Sqlite => (None, None),
+        Backing::Azurite => {
+            let azurite = Azurite::start().unwrap();
+            let prefix = format!("e{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            let store: Arc<dyn Store> = Arc::new(
+                TableStore::open(azurite.client().unwrap(), &prefix)
+                    .await
+                    .unwrap(),
+            );
+            (Some(store), Some(azurite))
+        }
+    };
+    let local = chatr_backend::local::start(
         ([127, 0, 0, 1], 0).into(),
         None,
-        |config| config.grant_timing.interval = Duration::ZERO,
+        |config| {
+            config.grant_timing.interval = Duration::ZERO;
+            config.store = store;
+            tweak(config);
+        },
         std::future::pending(),
     )
     .await
-    .unwrap()
+    .unwrap();
+    (local, azurite)
 }
+
+async fn local(backing: Backing) -> (chatr_backend::local::Local, Option<Azurite>) {
+    local_with(backing, |_| {}).await
+}
+
+/// Runs each scenario once on SQLite and once on Azurite.
+macro_rules! on_both_stores {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$scenario(super::Backing::Sqlite).await;
+            }
+            #[tokio::test]
+            async fn azurite() {
+                super::$scenario(super::Backing::Azurite).await;
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    two_people_create_join_and_chat_through_the_hub,
+    rules_are_enforced_by_the_server,
+    forged_webhooks_are_refused,
+    the_rest_api_shows_each_user_what_they_may_see,
+    floods_oversize_and_malformed_requests_are_refused_and_nothing_is_stored,
+    members_and_only_members_signal_typing_to_their_chat,
+);
 
 struct Client {
     socket: Socket,
@@ -156,9 +223,8 @@ impl Client {
     }
 }
 
-#[tokio::test]
-async fn two_people_create_join_and_chat_through_the_hub() {
-    let local = local().await;
+async fn two_people_create_join_and_chat_through_the_hub(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
     let ada = sign_in(&local.backend_url, "Ada").await;
     let bob = sign_in(&local.backend_url, "Bob").await;
     assert!(ada["user"]["id"].as_str().unwrap().starts_with("local:"));
@@ -209,9 +275,8 @@ async fn two_people_create_join_and_chat_through_the_hub() {
     assert_eq!(resent["message"]["seq"], 1);
 }
 
-#[tokio::test]
-async fn rules_are_enforced_by_the_server() {
-    let local = local().await;
+async fn rules_are_enforced_by_the_server(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
     let ada = sign_in(&local.backend_url, "Ada").await;
     let eve = sign_in(&local.backend_url, "Eve").await;
     let mut ada_client = Client::connect(&ada).await;
@@ -268,9 +333,8 @@ async fn rules_are_enforced_by_the_server() {
     assert!(denied, "a client cannot join a chat's group by itself");
 }
 
-#[tokio::test]
-async fn forged_webhooks_are_refused() {
-    let local = local().await;
+async fn forged_webhooks_are_refused(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
     let response = reqwest::Client::new()
         .post(format!("{}/api/eventHandler", local.backend_url))
         .header("ce-type", "azure.webpubsub.user.deleteChat")
@@ -297,9 +361,8 @@ async fn get(backend: &str, path: &str, session: Option<&Value>) -> (u16, Value)
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn the_rest_api_shows_each_user_what_they_may_see() {
-    let local = local().await;
+async fn the_rest_api_shows_each_user_what_they_may_see(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
     let backend = local.backend_url.clone();
     let ada = sign_in(&backend, "Ada").await;
     let eve = sign_in(&backend, "Eve").await;
@@ -399,20 +462,14 @@ async fn the_rest_api_shows_each_user_what_they_may_see() {
     assert_eq!(get(&backend, "/api/users", Some(&forged)).await.0, 401);
 }
 
-#[tokio::test]
-async fn floods_oversize_and_malformed_requests_are_refused_and_nothing_is_stored() {
-    let local = chatr_backend::local::start(
-        ([127, 0, 0, 1], 0).into(),
-        None,
-        |config| {
-            config.grant_timing.interval = Duration::ZERO;
-            config.rate = (5, 0.001);
-            config.limits.max_message_chars = 100;
-        },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+async fn floods_oversize_and_malformed_requests_are_refused_and_nothing_is_stored(
+    backing: Backing,
+) {
+    let (local, _azurite) = local_with(backing, |config| {
+        config.rate = (5, 0.001);
+        config.limits.max_message_chars = 100;
+    })
+    .await;
     let ada = sign_in(&local.backend_url, "Ada").await;
     let mut client = Client::connect(&ada).await;
     let chat = client
@@ -468,9 +525,8 @@ async fn floods_oversize_and_malformed_requests_are_refused_and_nothing_is_store
 /// `sendToGroup` on their chats' groups when they join or connect): members' signals reach the
 /// other members stamped with the sender's id by the service; outsiders and those who left are
 /// refused, so nobody can type into a chat they cannot read.
-#[tokio::test]
-async fn members_and_only_members_signal_typing_to_their_chat() {
-    let local = local().await;
+async fn members_and_only_members_signal_typing_to_their_chat(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
     let ada = sign_in(&local.backend_url, "Ada").await;
     let bob = sign_in(&local.backend_url, "Bob").await;
     let eve = sign_in(&local.backend_url, "Eve").await;
