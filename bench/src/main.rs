@@ -4,8 +4,11 @@
 //! Workloads: (a) small-group fan-out: N connections in groups, one publisher per group, 2 KB
 //! messages, the offered rate stepped up until p99 passes 100 ms or a delivery is lost (the knee);
 //! (b) broadcast to one big group, stepped the same way; (c) server memory per idle connection.
+//! `chatr-bench chat` runs the full chat path (sendMessage → checks → SQLite → fan-out) through a
+//! real chatr-backend and compares it with the hub-only path in the same run.
 //! A documented command, not a test: see bench/README.md for how to read the figures.
 
+mod chat;
 mod client;
 mod report;
 mod servers;
@@ -19,9 +22,18 @@ use clap::Parser;
 use servers::{Kind, Server};
 use workload::{Step, Swarm};
 
-/// Load benchmark of chatr-hub vs NATS and socket.io.
+/// Load benchmarks of chatr-hub and chatr-backend.
 #[derive(Debug, Parser)]
 #[command(name = "chatr-bench")]
+enum Bench {
+    /// chatr-hub vs NATS (ws) vs socket.io: fan-out, broadcast, idle memory.
+    Peers(Cli),
+    /// The full chat path (sendMessage → store → fan-out) vs the hub-only path.
+    Chat(ChatCli),
+}
+
+/// Sizes of the peer comparison.
+#[derive(Debug, clap::Args)]
 struct Cli {
     /// Connections in the fan-out and broadcast workloads.
     #[arg(long, default_value_t = 1000)]
@@ -53,6 +65,33 @@ struct Cli {
     p99_ms: u64,
 }
 
+/// Sizes of the chat-path benchmark.
+#[derive(Debug, clap::Args)]
+struct ChatCli {
+    /// People signed in, each with one connection.
+    #[arg(long, default_value_t = 1000)]
+    people: usize,
+    /// People per chat.
+    #[arg(long, default_value_t = 10)]
+    chat_size: usize,
+    /// Message bytes.
+    #[arg(long, default_value_t = 2048)]
+    payload: usize,
+    /// Seconds each rate step sends.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Messages per second to step through (all chats together).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000,2000,5000,7500,10000"
+    )]
+    rates: Vec<u64>,
+    /// The p99 latency that marks the knee, milliseconds.
+    #[arg(long, default_value_t = 50)]
+    p99_ms: u64,
+}
+
 /// What one server did in one stepped workload.
 pub struct Run {
     kind: Kind,
@@ -61,22 +100,41 @@ pub struct Run {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
     raise_fd_limit();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    match Bench::parse() {
+        Bench::Peers(cli) => peers(&root, &cli).await,
+        Bench::Chat(cli) => chat_path(&root, &cli).await,
+    }
+}
+
+async fn peers(root: &std::path::Path, cli: &Cli) -> anyhow::Result<()> {
     let kinds = [Kind::Hub, Kind::Nats, Kind::SocketIo];
     let limit = Duration::from_millis(cli.p99_ms);
-
     let mut fanout = Vec::new();
     let mut broadcast = Vec::new();
     for kind in kinds {
-        fanout.push(stepped(kind, &root, &cli, cli.group_size, &cli.fanout_rates, limit).await?);
+        fanout.push(
+            stepped(
+                kind,
+                root,
+                cli.connections,
+                cli.group_size,
+                cli.payload,
+                cli.seconds,
+                &cli.fanout_rates,
+                limit,
+            )
+            .await?,
+        );
         broadcast.push(
             stepped(
                 kind,
-                &root,
-                &cli,
+                root,
                 cli.connections,
+                cli.connections,
+                cli.payload,
+                cli.seconds,
                 &cli.broadcast_rates,
                 limit,
             )
@@ -85,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut idle = Vec::new();
     for kind in kinds {
-        let server = Server::start(kind, &root).await?;
+        let server = Server::start(kind, root).await?;
         let per_connection = workload::idle_rss_per_connection(&server, cli.idle).await?;
         eprintln!(
             "{:>10}: {per_connection:.1} KiB per idle connection ({} connections)",
@@ -94,11 +152,41 @@ async fn main() -> anyhow::Result<()> {
         );
         idle.push((kind, per_connection));
     }
-
     println!(
         "{}",
-        report::table(&cli_summary(&cli), &fanout, &broadcast, &idle, limit)
+        report::table(&cli_summary(cli), &fanout, &broadcast, &idle, limit)
     );
+    Ok(())
+}
+
+async fn chat_path(root: &std::path::Path, cli: &ChatCli) -> anyhow::Result<()> {
+    let limit = Duration::from_millis(cli.p99_ms);
+    let steps = chat::run(
+        root,
+        cli.people,
+        cli.chat_size,
+        cli.payload,
+        cli.seconds,
+        &cli.rates,
+        limit,
+    )
+    .await?;
+    let hub_only = stepped(
+        Kind::Hub,
+        root,
+        cli.people,
+        cli.chat_size,
+        cli.payload,
+        cli.seconds,
+        &cli.rates,
+        limit,
+    )
+    .await?;
+    let setup = format!(
+        "{} people in chats of {}, {} B messages, {} s per step, SQLite on disk; knee at p99 > {} ms, any loss or any refused send",
+        cli.people, cli.chat_size, cli.payload, cli.seconds, cli.p99_ms
+    );
+    println!("{}", report::chat_table(&setup, &steps, &hub_only, limit));
     Ok(())
 }
 
@@ -110,16 +198,19 @@ fn cli_summary(cli: &Cli) -> String {
 }
 
 /// Steps one server through `rates` until a step is unhealthy.
+#[allow(clippy::too_many_arguments)] // the workload's shape, spelled out at each call
 async fn stepped(
     kind: Kind,
     root: &std::path::Path,
-    cli: &Cli,
+    connections: usize,
     group_size: usize,
+    payload: usize,
+    seconds: u64,
     rates: &[u64],
     limit: Duration,
 ) -> anyhow::Result<Run> {
     let server = Server::start(kind, root).await?;
-    let swarm = Swarm::assemble(&server, cli.connections, group_size).await?;
+    let swarm = Swarm::assemble(&server, connections, group_size).await?;
     let mut steps = Vec::new();
     for (number, &rate) in rates.iter().enumerate() {
         let step = swarm
@@ -127,8 +218,8 @@ async fn stepped(
                 &server,
                 number as u64 + 1,
                 rate,
-                Duration::from_secs(cli.seconds),
-                cli.payload,
+                Duration::from_secs(seconds),
+                payload,
             )
             .await?;
         eprintln!(

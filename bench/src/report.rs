@@ -111,3 +111,65 @@ pub fn table(
     }
     out
 }
+
+/// The chat-path report: each step of the full path, then the hub-only knee for comparison.
+pub fn chat_table(
+    setup: &str,
+    steps: &[crate::chat::ChatStep],
+    hub_only: &Run,
+    limit: Duration,
+) -> String {
+    let mut out = format!(
+        "chatr-bench chat: {setup}\n\n**Full chat path (sendMessage → store → fan-out)**\n\n"
+    );
+    let _ = writeln!(
+        out,
+        "| offered msg/s | stored msg/s | deliveries/s | p50 ms | p99 ms | max ms | delivered | refused | backend CPU µs/message |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    for step in steps {
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {}/{} | {} | {:.0} |",
+            step.rate,
+            step.stored_per_second,
+            step.deliveries_per_second,
+            step.latency.value_at_quantile(0.5) as f64 / 1000.0,
+            step.latency.value_at_quantile(0.99) as f64 / 1000.0,
+            step.latency.max() as f64 / 1000.0,
+            step.received,
+            step.expected,
+            step.errors,
+            step.cpu_us_per_message,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n**Hub only (members publish straight to the group, nothing stored)**\n"
+    );
+    let _ = writeln!(
+        out,
+        "| offered msg/s | deliveries/s | p50 ms | p99 ms | max ms | delivered | hub CPU µs/delivery |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for step in &hub_only.steps {
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.1} | {:.1} | {:.1} | {}/{} | {:.1} |",
+            step.rate,
+            step.deliveries_per_second(),
+            step.latency.value_at_quantile(0.5) as f64 / 1000.0,
+            step.latency.value_at_quantile(0.99) as f64 / 1000.0,
+            step.latency.max() as f64 / 1000.0,
+            step.received,
+            step.expected,
+            step.server_us_per_delivery(),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n(The knee is the last step with every delivery, no refusal and p99 within {} ms.)",
+        limit.as_millis()
+    );
+    out
+}

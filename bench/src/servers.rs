@@ -73,7 +73,8 @@ pub fn own_usage() -> anyhow::Result<Usage> {
     usage_of("/proc/self")
 }
 
-fn usage_of(proc_dir: &str) -> anyhow::Result<Usage> {
+/// CPU time and RSS of the process whose `/proc` folder is `proc_dir`.
+pub fn usage_of(proc_dir: &str) -> anyhow::Result<Usage> {
     let stat = std::fs::read_to_string(format!("{proc_dir}/stat"))?;
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     let after = stat.rsplit_once(')').context("odd /proc stat")?.1;
@@ -95,7 +96,7 @@ fn usage_of(proc_dir: &str) -> anyhow::Result<Usage> {
 }
 
 /// Reads the first line a child prints.
-async fn first_line(child: &mut Child) -> anyhow::Result<String> {
+pub async fn first_line(child: &mut Child) -> anyhow::Result<String> {
     let stdout = child.stdout.take().context("no stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
@@ -211,10 +212,11 @@ async fn wait_for_port(port: u16) -> anyhow::Result<()> {
 }
 
 /// A temporary directory removed on drop.
-struct TempDir(PathBuf);
+pub struct TempDir(pub PathBuf);
 
 impl TempDir {
-    fn new(what: &str) -> anyhow::Result<Self> {
+    /// A fresh directory named after `what`.
+    pub fn new(what: &str) -> anyhow::Result<Self> {
         let dir = std::env::temp_dir().join(format!(
             "chatr-bench-{what}-{}-{}",
             std::process::id(),
