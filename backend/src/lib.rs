@@ -12,7 +12,8 @@
 //! - [`hub_client`]: the data-plane REST client: the only outbound HTTP to the hub.
 //! - [`identity`]: who a caller is: the local device-grant provider, token verification.
 //! - [`store`]: everything the backend remembers, behind one `Store` trait (SQLite; Table Storage).
-//! - [`local`]: hub and backend together in this process, on loopback (the embedded default).
+//! - [`local`]: hub and backend together in this process, on loopback (the embedded default);
+//!   [`local_client`] signs people in to it over HTTP (tests, benchmarks).
 //! - `state`: [`Config`] and the [`AppState`] every handler shares.
 //! - `main.rs`: the command line, tracing set-up and binding; nothing else.
 //!
@@ -28,6 +29,7 @@ pub mod events;
 pub mod hub_client;
 pub mod identity;
 pub mod local;
+pub mod local_client;
 mod state;
 pub mod store;
 

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+use chatr_backend::local_client::DEVICE_GRANT;
 
 fn state() -> AppState {
     let mut config = Config::local("http://127.0.0.1:7071");

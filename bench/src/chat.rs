@@ -260,54 +260,7 @@ pub async fn run(
 
 /// The local provider's device flow, then the token exchange.
 async fn sign_in(http: &reqwest::Client, base: &str, i: usize) -> anyhow::Result<Value> {
-    let device: Value = http
-        .post(format!("{base}/api/auth/local/device"))
-        .form(&[("client_id", "chatr-desktop")])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let code = device["user_code"].as_str().context("no user code")?;
-    http.post(format!("{base}/api/auth/local/verify"))
-        .form(&[
-            ("user_code", code),
-            ("name", &format!("Person {i}")),
-            ("action", "approve"),
-        ])
-        .send()
-        .await?
-        .error_for_status()?;
-    loop {
-        let tokens: Value = http
-            .post(format!("{base}/api/auth/local/token"))
-            .form(&[
-                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                ("client_id", "chatr-desktop"),
-                (
-                    "device_code",
-                    device["device_code"].as_str().unwrap_or_default(),
-                ),
-            ])
-            .send()
-            .await?
-            .json()
-            .await?;
-        if let Some(token) = tokens["access_token"].as_str() {
-            return Ok(http
-                .post(format!("{base}/api/token"))
-                .json(&json!({"provider": "local", "token": token}))
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?);
-        }
-        // authorization_pending / slow_down: the provider's interval.
-        tokio::time::sleep(Duration::from_secs(
-            device["interval"].as_u64().unwrap_or(1),
-        ))
-        .await;
-    }
+    Ok(chatr_backend::local_client::sign_in(http, base, &format!("Person {i}")).await?)
 }
 
 async fn connect(session: Value, counters: Arc<Counters>) -> anyhow::Result<Person> {

@@ -79,45 +79,7 @@ async fn sign_in_chat_and_read_history() {
 
 /// Signs `name` in over HTTP as any client could and returns the Web PubSub client URL.
 async fn raw_sign_in(backend: &str, name: &str) -> String {
-    let http = reqwest::Client::new();
-    let device: serde_json::Value = http
-        .post(format!("{backend}/api/auth/local/device"))
-        .form(&[("client_id", "chatr-desktop")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(format!("{backend}/api/auth/local/verify"))
-        .form(&[
-            ("user_code", device["user_code"].as_str().unwrap()),
-            ("name", name),
-            ("action", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let tokens: serde_json::Value = http
-        .post(format!("{backend}/api/auth/local/token"))
-        .form(&[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("client_id", "chatr-desktop"),
-            ("device_code", device["device_code"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session: serde_json::Value = http
-        .post(format!("{backend}/api/token"))
-        .json(&serde_json::json!({"provider": "local", "token": tokens["access_token"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let session = chatr_backend::local_client::sign_in(&reqwest::Client::new(), backend, name)
         .await
         .unwrap();
     session["url"].as_str().unwrap().to_owned()

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chatr_backend::identity::oidc::OidcProvider;
-use chatr_desktop::auth::device_login::{DeviceLogin, Error, Provider};
+use chatr_desktop::auth::device_login::{DeviceLogin, Error};
 use chatr_protocol::{AuthProvider, TokenKind};
 use serde_json::{Value, json};
 
@@ -135,6 +135,17 @@ async fn approve(verification_uri_complete: &str, person: &str) {
     );
 }
 
+/// The provider called `name` as the backend advertises it.
+async fn advertised(backend: &str, name: &str) -> AuthProvider {
+    let providers: Vec<AuthProvider> = reqwest::get(format!("{backend}/api/auth/providers"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    providers.into_iter().find(|p| p.name == name).unwrap()
+}
+
 async fn short_sleep(_: Duration) {
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
@@ -160,7 +171,7 @@ async fn an_oidc_device_login_signs_the_person_in_through_the_backend() {
         format!("{}/device/auth", issuer.url)
     );
 
-    let login = DeviceLogin::new(Provider::from(oidc)).unwrap();
+    let login = DeviceLogin::new(oidc).unwrap();
     let (pending, details) = login.start().await.unwrap();
     assert!(!pending.user_code.is_empty());
     let wait = tokio::spawn({
@@ -212,14 +223,7 @@ async fn a_code_nobody_approves_keeps_the_app_waiting_and_a_bad_refresh_token_is
     let issuer = start_issuer();
     let local = backend(&issuer.url).await;
     let backend = local.backend_url.clone();
-    let providers: Vec<AuthProvider> = reqwest::get(format!("{backend}/api/auth/providers"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let oidc = providers.into_iter().find(|p| p.name == "oidc").unwrap();
-    let login = DeviceLogin::new(Provider::from(oidc)).unwrap();
+    let login = DeviceLogin::new(advertised(&backend, "oidc").await).unwrap();
     let (_, details) = login.start().await.unwrap();
     let waiting = tokio::time::timeout(
         Duration::from_millis(500),

@@ -10,48 +10,11 @@ use std::time::Duration;
 use chatr_desktop::realtime::session::{ConnectionState, Session, SessionEvent};
 use chatr_protocol::client_event::ClientEvent;
 use chatr_protocol::{Reply, ServerEvent};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 async fn sign_in(backend: &str, name: &str) -> Value {
-    let http = reqwest::Client::new();
-    let grant: Value = http
-        .post(format!("{backend}/api/auth/local/device"))
-        .form(&[("client_id", "chatr-desktop")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(grant["verification_uri"].as_str().unwrap())
-        .form(&[
-            ("user_code", grant["user_code"].as_str().unwrap()),
-            ("name", name),
-            ("action", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = http
-        .post(format!("{backend}/api/auth/local/token"))
-        .form(&[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", grant["device_code"].as_str().unwrap()),
-            ("client_id", "chatr-desktop"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(format!("{backend}/api/token"))
-        .json(&json!({"provider": "local", "token": tokens["access_token"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    chatr_backend::local_client::sign_in(&reqwest::Client::new(), backend, name)
         .await
         .unwrap()
 }

@@ -26,6 +26,51 @@ pub struct AuthProvider {
     pub scopes: Vec<String>,
 }
 
+/// The client id of the desktop app at the backend's local provider.
+pub const LOCAL_CLIENT_ID: &str = "chatr-desktop";
+
+impl AuthProvider {
+    /// The local sign-in provider of the backend at `backend_url` (embedded / single-machine).
+    pub fn local(backend_url: &str) -> Self {
+        let base = backend_url.trim_end_matches('/');
+        Self {
+            name: "local".into(),
+            token_kind: TokenKind::AccessToken,
+            device_authorization_url: format!("{base}/api/auth/local/device"),
+            token_url: format!("{base}/api/auth/local/token"),
+            client_id: LOCAL_CLIENT_ID.into(),
+            scopes: Vec::new(),
+        }
+    }
+
+    /// GitHub's device flow for the OAuth app `client_id` (device flow enabled).
+    pub fn github(client_id: &str) -> Self {
+        Self {
+            name: "github".into(),
+            token_kind: TokenKind::AccessToken,
+            device_authorization_url: "https://github.com/login/device/code".into(),
+            token_url: "https://github.com/login/oauth/access_token".into(),
+            client_id: client_id.into(),
+            scopes: vec!["read:user".into()],
+        }
+    }
+
+    /// Microsoft Entra ID's device flow for the app `client_id` in `tenant`.
+    pub fn microsoft(tenant: &str, client_id: &str) -> Self {
+        let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
+        Self {
+            name: "microsoft".into(),
+            token_kind: TokenKind::IdToken,
+            device_authorization_url: format!("{base}/devicecode"),
+            token_url: format!("{base}/token"),
+            client_id: client_id.into(),
+            scopes: ["openid", "profile", "offline_access"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
 /// Which token of the provider's answer proves who the user is.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ use crate::identity::device_grant::{ApproveError, DeviceGrants, Poll, StartError
 use crate::identity::tokens::Kind;
 
 /// The only client the local provider serves.
-pub(crate) const CLIENT_ID: &str = "chatr-desktop";
+pub(crate) const CLIENT_ID: &str = chatr_protocol::auth::LOCAL_CLIENT_ID;
 /// The device-code grant type (RFC 8628 §3.4).
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The provider name in user records and tokens.

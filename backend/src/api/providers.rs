@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use chatr_protocol::{AuthProvider, TokenKind};
+use chatr_protocol::AuthProvider;
 
 use crate::AppState;
 
@@ -13,13 +13,9 @@ use crate::AppState;
     responses((status = 200, description = "The providers the app may offer", body = Vec<AuthProvider>)))]
 pub(crate) async fn list(State(state): State<AppState>) -> Json<Vec<AuthProvider>> {
     let shared = state.shared();
-    let local = shared.local_grants.as_ref().map(|_| AuthProvider {
-        name: "local".into(),
-        token_kind: TokenKind::AccessToken,
-        device_authorization_url: format!("{}/api/auth/local/device", shared.public_url),
-        token_url: format!("{}/api/auth/local/token", shared.public_url),
-        client_id: super::local_signin::CLIENT_ID.into(),
-        scopes: Vec::new(),
-    });
+    let local = shared
+        .local_grants
+        .as_ref()
+        .map(|_| AuthProvider::local(&shared.public_url));
     Json(local.into_iter().chain(shared.providers.list()).collect())
 }

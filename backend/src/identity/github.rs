@@ -3,7 +3,6 @@
 //! profile name or login. The API base is configurable so tests can stand in for GitHub, which
 //! cannot be reached from CI.
 
-use chatr_protocol::{AuthProvider, TokenKind};
 use reqwest::header::{ACCEPT, USER_AGENT};
 use serde::Deserialize;
 
@@ -31,28 +30,11 @@ struct GitHubUser {
     name: Option<String>,
 }
 
-/// GitHub's device authorization endpoint.
-pub const DEVICE_AUTHORIZATION_URL: &str = "https://github.com/login/device/code";
-/// GitHub's token endpoint.
-pub const TOKEN_URL: &str = "https://github.com/login/oauth/access_token";
-
 /// Asks GitHub who a token belongs to.
 #[derive(Debug, Clone)]
 pub struct GitHub {
     http: reqwest::Client,
     api: String,
-}
-
-/// How the desktop app signs in with the GitHub OAuth app `client_id` (device flow enabled).
-pub fn auth_provider(client_id: &str) -> AuthProvider {
-    AuthProvider {
-        name: "github".into(),
-        token_kind: TokenKind::AccessToken,
-        device_authorization_url: DEVICE_AUTHORIZATION_URL.into(),
-        token_url: TOKEN_URL.into(),
-        client_id: client_id.into(),
-        scopes: vec!["read:user".into()],
-    }
 }
 
 impl GitHub {

@@ -47,7 +47,7 @@ impl Providers {
     pub fn list(&self) -> Vec<AuthProvider> {
         self.github
             .iter()
-            .map(|g| github::auth_provider(&g.client_id))
+            .map(|g| AuthProvider::github(&g.client_id))
             .chain(self.oidc.iter().filter_map(|p| p.auth_provider()))
             .collect()
     }

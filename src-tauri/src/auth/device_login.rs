@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use chatr_protocol::{AuthProvider, TokenKind};
+use chatr_protocol::TokenKind;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -18,8 +18,7 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 
-/// The client id Chatr registers with the local provider.
-pub const LOCAL_CLIENT_ID: &str = "chatr-desktop";
+pub use chatr_protocol::auth::LOCAL_CLIENT_ID;
 
 /// Why signing in failed, in words a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -44,76 +43,9 @@ pub enum Error {
     Provider(String),
 }
 
-/// Where a provider's device-flow endpoints are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provider {
-    /// Short name, e.g. `local`, `github`, `microsoft`.
-    pub name: String,
-    /// Which token the backend wants as proof of identity.
-    pub token_kind: TokenKind,
-    /// The device authorization endpoint.
-    pub device_authorization_url: String,
-    /// The token endpoint.
-    pub token_url: String,
-    /// Our client id at the provider.
-    pub client_id: String,
-    /// Scopes to ask for.
-    pub scopes: Vec<String>,
-}
-
-impl Provider {
-    /// The local sign-in provider of the backend at `backend_url`.
-    pub fn local(backend_url: &str) -> Self {
-        let base = backend_url.trim_end_matches('/');
-        Self {
-            name: "local".into(),
-            token_kind: TokenKind::AccessToken,
-            device_authorization_url: format!("{base}/api/auth/local/device"),
-            token_url: format!("{base}/api/auth/local/token"),
-            client_id: LOCAL_CLIENT_ID.into(),
-            scopes: Vec::new(),
-        }
-    }
-
-    /// GitHub's device flow for the OAuth app `client_id`.
-    pub fn github(client_id: &str) -> Self {
-        Self {
-            name: "github".into(),
-            token_kind: TokenKind::AccessToken,
-            device_authorization_url: "https://github.com/login/device/code".into(),
-            token_url: "https://github.com/login/oauth/access_token".into(),
-            client_id: client_id.into(),
-            scopes: vec!["read:user".into()],
-        }
-    }
-
-    /// Microsoft Entra ID's device flow for the app `client_id` in `tenant`.
-    pub fn microsoft(tenant: &str, client_id: &str) -> Self {
-        let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
-        Self {
-            name: "microsoft".into(),
-            token_kind: TokenKind::IdToken,
-            device_authorization_url: format!("{base}/devicecode"),
-            token_url: format!("{base}/token"),
-            client_id: client_id.into(),
-            scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
-        }
-    }
-}
-
-impl From<AuthProvider> for Provider {
-    /// A provider as the backend describes it (`GET /api/auth/providers`).
-    fn from(provider: AuthProvider) -> Self {
-        Self {
-            name: provider.name,
-            token_kind: provider.token_kind,
-            device_authorization_url: provider.device_authorization_url,
-            token_url: provider.token_url,
-            client_id: provider.client_id,
-            scopes: provider.scopes,
-        }
-    }
-}
+/// Where a provider's device-flow endpoints are: the backend's description of it
+/// (`GET /api/auth/providers`), or one of its constructors (`local`, `github`, `microsoft`).
+pub use chatr_protocol::AuthProvider as Provider;
 
 /// What to show the person while we wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
