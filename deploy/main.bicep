@@ -46,12 +46,22 @@ param tablePrefix string = 'chatr'
 @description('GitHub OAuth app client id (device flow enabled); empty: GitHub sign-in off.')
 param githubClientId string = ''
 
-@description('Entra ID tenant and app (client) id for Microsoft sign-in; empty: off.')
+@description('Entra ID tenant for Microsoft sign-in (with entraClientId); empty: off.')
 param entraTenantId string = ''
+@description('Entra ID app (client) id for Microsoft sign-in (with entraTenantId); empty: off.')
 param entraClientId string = ''
 
+@description('Let anyone sign in with just a name (the desktop app\'s only sign-in today). For trials on a trusted audience only: the backend is public.')
+param localSignIn bool = false
+
+@description('Replication of the storage account. Standard_GZRS needs a region with availability zones; elsewhere use Standard_GRS.')
+@allowed(['Standard_GZRS', 'Standard_RAGZRS', 'Standard_GRS', 'Standard_RAGRS'])
+param storageSku string = 'Standard_GZRS'
+
+@description('Fewest backend replicas (0 lets the app sleep; the first event then waits for a cold start).')
 @minValue(0)
 param minReplicas int = 1
+@description('Most backend replicas.')
 @minValue(1)
 param maxReplicas int = 10
 
@@ -60,12 +70,23 @@ param tags object = { app: 'chatr' }
 var suffix = uniqueString(resourceGroup().id)
 var appName = '${name}-backend'
 
+// The backend's URL, known before the app exists: Container Apps serve an app at
+// https://<app name>.<environment default domain>. Web PubSub's event handler needs it, and the app
+// needs Web PubSub's host name, so computing it here breaks that cycle.
+var backendUrl = 'https://${appName}.${environment.outputs.defaultDomain}'
+
 // AcrPull.
 var acrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
   params: { name: '${name}-backend-id', location: location, tags: tags }
+}
+
+// Web PubSub's own identity: it only proves to the backend that events come from the service.
+module webPubSubIdentity 'modules/identity.bicep' = {
+  name: 'webpubsub-identity'
+  params: { name: '${name}-webpubsub-id', location: location, tags: tags }
 }
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -79,7 +100,6 @@ module environment 'modules/environment.bicep' = {
     name: '${name}-env'
     location: location
     workspaceId: monitoring.outputs.workspaceId
-    workspaceCustomerId: monitoring.outputs.workspaceCustomerId
     tags: tags
   }
 }
@@ -89,6 +109,7 @@ module storage 'modules/storage.bicep' = {
   params: {
     name: take('${name}${suffix}', 24)
     location: location
+    sku: storageSku
     tablePrefix: tablePrefix
     backendPrincipalId: identity.outputs.principalId
     tags: tags
@@ -103,8 +124,9 @@ module webPubSub 'modules/webpubsub.bicep' = {
     sku: webPubSubSku
     capacity: webPubSubUnits
     hubName: hubName
-    backendUrl: 'https://${appName}.${environment.outputs.defaultDomain}'
+    backendUrl: backendUrl
     eventHandlerAudience: eventHandlerAudience
+    identityId: webPubSubIdentity.outputs.id
     backendPrincipalId: identity.outputs.principalId
     tags: tags
   }
@@ -147,6 +169,7 @@ module backend 'modules/containerapp.bicep' = {
     githubClientId: githubClientId
     entraTenantId: entraTenantId
     entraClientId: entraClientId
+    localSignIn: localSignIn
     minReplicas: minReplicas
     maxReplicas: maxReplicas
     tags: tags

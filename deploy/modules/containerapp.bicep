@@ -8,8 +8,10 @@ param name string
 @description('Azure region.')
 param location string
 
-@description('Resource id of the Container Apps environment, and its default domain.')
+@description('Resource id of the Container Apps environment.')
 param environmentId string
+
+@description('The environment\'s default domain: the app is served at https://<name>.<this>.')
 param environmentDomain string
 
 @description('Application Insights connection string.')
@@ -21,20 +23,28 @@ param registryServer string
 @description('Image in that registry, e.g. chatr-backend:0.1.0.')
 param image string
 
-@description('Resource id and client id of the backend\'s managed identity.')
+@description('Resource id of the backend\'s managed identity.')
 param identityId string
+
+@description('Client id of that identity (AZURE_CLIENT_ID: which identity the backend asks tokens for).')
 param identityClientId string
 
-@description('Web PubSub endpoint (https://…) and hub.')
+@description('Web PubSub endpoint (https://<host name>).')
 param webPubSubEndpoint string
+
+@description('Web PubSub host name: the only origin allowed to send events.')
 param webPubSubHostName string
+
+@description('The Web PubSub hub.')
 param hubName string
 
 @description('Audience of the tokens Web PubSub sends with events.')
 param eventHandlerAudience string
 
-@description('Table Storage endpoint and table prefix.')
+@description('Table Storage endpoint (https://<account>.table.core.windows.net).')
 param tableEndpoint string
+
+@description('Prefix of the table names.')
 param tablePrefix string
 
 @description('Secret shared by the replicas to sign session tokens (at least 32 characters).')
@@ -42,15 +52,22 @@ param tablePrefix string
 @minLength(32)
 param sessionSecret string
 
-@description('Identity providers (empty: off). GitHub OAuth app client id; Entra tenant and app client id.')
+@description('GitHub OAuth app client id (device flow); empty: GitHub sign-in off.')
 param githubClientId string = ''
+
+@description('Entra ID tenant and app (client) id; either empty: Microsoft sign-in off.')
 param entraTenantId string = ''
 param entraClientId string = ''
 
+@description('Turn the name-only local sign-in on (trusted audiences only).')
+param localSignIn bool = false
+
+@description('Fewest and most replicas.')
 @minValue(0)
 param minReplicas int = 1
 @minValue(1)
 param maxReplicas int = 10
+
 @description('Concurrent HTTP requests per replica before another is added.')
 param concurrentRequests int = 50
 
@@ -65,7 +82,8 @@ var entraEnv = [
   { name: 'CHATR_ENTRA_CLIENT_ID', value: entraClientId }
 ]
 var entraOn = !empty(entraTenantId) && !empty(entraClientId)
-var providerEnv = concat(empty(githubClientId) ? [] : githubEnv, entraOn ? entraEnv : [])
+var localEnv = [{ name: 'CHATR_LOCAL_SIGNIN', value: 'true' }]
+var providerEnv = concat(empty(githubClientId) ? [] : githubEnv, entraOn ? entraEnv : [], localSignIn ? localEnv : [])
 
 // What the backend reads (backend/src/main.rs); identity providers are added when configured.
 var baseEnv = [

@@ -1,5 +1,6 @@
-// The Container Apps environment, logging to Log Analytics. Its own module so its default domain
-// (hence the backend's URL) is known before Web PubSub and the app are made: no cycle.
+// The Container Apps environment. Its logs go to Log Analytics through Azure Monitor diagnostic
+// settings, so no workspace key is read or stored. Its own module so its default domain (hence the
+// backend's URL) is known before Web PubSub and the app are made: no cycle.
 
 @description('Name of the environment.')
 param name string
@@ -7,9 +8,8 @@ param name string
 @description('Azure region.')
 param location string
 
-@description('Log Analytics workspace id and customer id.')
+@description('Resource id of the Log Analytics workspace.')
 param workspaceId string
-param workspaceCustomerId string
 
 param tags object = {}
 
@@ -19,12 +19,20 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   tags: tags
   properties: {
     appLogsConfiguration: {
-      destination: 'log-analytics'
-      logAnalyticsConfiguration: {
-        customerId: workspaceCustomerId
-        sharedKey: listKeys(workspaceId, '2023-09-01').primarySharedKey
-      }
+      destination: 'azure-monitor'
     }
+  }
+}
+
+resource logs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: environment
+  name: 'logs'
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      { category: 'ContainerAppConsoleLogs', enabled: true }
+      { category: 'ContainerAppSystemLogs', enabled: true }
+    ]
   }
 }
 

@@ -36,6 +36,5 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output workspaceId string = logs.id
-output workspaceCustomerId string = logs.properties.customerId
 #disable-next-line outputs-should-not-contain-secrets // a connection string of App Insights names the resource; it grants nothing with local auth off
 output insightsConnectionString string = insights.properties.ConnectionString

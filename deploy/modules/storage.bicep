@@ -9,6 +9,10 @@ param name string
 @description('Azure region.')
 param location string
 
+@description('Replication: geo-zone-redundant by default, so chat history survives a zone and a region outage.')
+@allowed(['Standard_GZRS', 'Standard_RAGZRS', 'Standard_GRS', 'Standard_RAGRS'])
+param sku string = 'Standard_GZRS'
+
 @description('Prefix of the table names; must match the backend\'s CHATR_TABLE_PREFIX.')
 param tablePrefix string
 
@@ -26,12 +30,11 @@ var tableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_35: Container Apps on the consumption plan have no fixed egress address to allow; every request needs an Entra token with the data role (shared keys are off). Private endpoints need a VNet-integrated environment: deploy/README.md, "Hardening".
   // checkov:skip=CKV_AZURE_59: as CKV_AZURE_35: the public endpoint stays reachable, but only with Entra ID tokens of the backend identity.
+  // checkov:skip=CKV_AZURE_206: the SKU is the `sku` parameter, which @allowed limits to geo-replicated SKUs (GZRS, RA-GZRS, GRS, RA-GRS; tested in deploy/tests); checkov cannot resolve a parameter.
   name: name
   location: location
   tags: tags
-  // Geo-zone-redundant: chat history survives a zone and a region outage. In a region without
-  // availability zones use Standard_GRS.
-  sku: { name: 'Standard_GZRS' }
+  sku: { name: sku }
   kind: 'StorageV2'
   properties: {
     minimumTlsVersion: 'TLS1_2'
@@ -83,4 +86,5 @@ resource backendTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 output name string = account.name
-output tableEndpoint string = account.properties.primaryEndpoints.table
+// https://<account>.table.core.windows.net in the public cloud (no trailing slash).
+output tableEndpoint string = 'https://${account.name}.table.${environment().suffixes.storage}'

@@ -1,6 +1,6 @@
 // Azure Web PubSub with Chatr's hub: one event handler pointing at the backend's
-// `/api/eventHandler`, authenticated with the service's managed identity (no access keys: local
-// auth is off), and the backend identity's role to call the data-plane REST API.
+// `/api/eventHandler`, authenticated with a token of the service's user-assigned identity (no
+// access keys: local auth is off), and the backend identity's role to call the data-plane REST API.
 
 @description('Web PubSub resource name, globally unique.')
 param name string
@@ -25,6 +25,9 @@ param backendUrl string
 @description('Audience of the tokens the service sends with events (an Entra app ID URI the backend checks).')
 param eventHandlerAudience string
 
+@description('Resource id of the user-assigned identity the service gets those tokens with. It needs no role.')
+param identityId string
+
 @description('Principal id of the backend\'s managed identity.')
 param backendPrincipalId string
 
@@ -41,7 +44,12 @@ resource service 'Microsoft.SignalRService/webPubSub@2024-03-01' = {
     name: sku
     capacity: sku == 'Free_F1' ? 1 : capacity
   }
-  identity: { type: 'SystemAssigned' }
+  // One identity at most (system or user-assigned). A user-assigned one is created before the
+  // service and keeps its ids if the service is re-created.
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
   properties: {
     disableLocalAuth: true
     disableAadAuth: false
