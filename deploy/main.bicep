@@ -163,6 +163,7 @@ module backend 'modules/containerapp.bicep' = {
     webPubSubHostName: webPubSub.outputs.hostName
     hubName: hubName
     eventHandlerAudience: eventHandlerAudience
+    eventCallerPrincipalId: webPubSubIdentity.outputs.principalId
     tableEndpoint: storage.outputs.tableEndpoint
     tablePrefix: tablePrefix
     sessionSecret: sessionSecret

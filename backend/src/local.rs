@@ -108,6 +108,7 @@ pub async fn start(
         hub: DEFAULT_HUB.to_owned(),
         entra_tokens: None,
         event_issuer: None,
+        event_caller: None,
     });
     tweak(&mut config);
     let state = AppState::new(config)?;

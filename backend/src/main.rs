@@ -76,6 +76,10 @@ struct Serve {
     /// The audience those tokens carry (the event handler's `managedIdentity.resource`).
     #[arg(long, env = "CHATR_EVENT_AUDIENCE", requires = "event_issuer")]
     event_audience: Option<String>,
+    /// The object id of Web PubSub's managed identity: event tokens issued to anyone else (for
+    /// the same audience) are refused.
+    #[arg(long, env = "CHATR_EVENT_CALLER", requires = "event_issuer")]
+    event_caller: Option<String>,
     /// The Web PubSub hub.
     #[arg(long, env = "CHATR_WEBPUBSUB_HUB", default_value = chatr_protocol::webhook::DEFAULT_HUB)]
     hub: String,
@@ -279,6 +283,7 @@ async fn serve_remote(serve: Serve, connection_string: String) -> anyhow::Result
         hub: serve.hub,
         entra_tokens,
         event_issuer,
+        event_caller: serve.event_caller,
     });
     let table_client = match (serve.table_connection_string, serve.table_endpoint) {
         (Some(connection), _) => Some(

@@ -40,6 +40,9 @@ pub struct HubSettings {
     /// Verifies the `Authorization: Bearer` token on events when the service's event handler
     /// authenticates with managed identity (no access key signs them then).
     pub event_issuer: Option<Arc<OidcProvider>>,
+    /// The object id (`oid`) of the identity the service requests those tokens with; when set,
+    /// tokens for the same audience requested by anyone else in the tenant are refused.
+    pub event_caller: Option<String>,
 }
 
 /// How the backend is configured.
@@ -119,6 +122,8 @@ pub(crate) struct Shared {
     pub(crate) event_keys: Vec<String>,
     /// Issuer of the bearer tokens on events (managed-identity event handlers).
     pub(crate) event_issuer: Option<Arc<OidcProvider>>,
+    /// Who those tokens must have been issued to (`oid`), if pinned.
+    pub(crate) event_caller: Option<String>,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) limits: Limits,
     pub(crate) rate: (u32, f64),
@@ -141,7 +146,7 @@ impl AppState {
     /// Builds the state on an already opened store (Azure Table Storage, tests); `config.database`
     /// is ignored.
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, Error> {
-        let (hub, event_keys, event_issuer) = match &config.hub {
+        let (hub, event_keys, event_issuer, event_caller) = match &config.hub {
             Some(settings) => {
                 let connection = ConnectionString::parse(&settings.connection_string)?;
                 let keys = connection.access_key.iter().cloned().collect();
@@ -153,9 +158,14 @@ impl AppState {
                     )?,
                     _ => HubClient::new(connection, settings.hub.clone())?,
                 };
-                (Some(client), keys, settings.event_issuer.clone())
+                (
+                    Some(client),
+                    keys,
+                    settings.event_issuer.clone(),
+                    settings.event_caller.clone(),
+                )
             }
-            None => (None, Vec::new(), None),
+            None => (None, Vec::new(), None, None),
         };
         Ok(Self(Arc::new(Shared {
             public_url: config.public_url,
@@ -167,6 +177,7 @@ impl AppState {
             hub,
             event_keys,
             event_issuer,
+            event_caller,
             allowed_origins: config.allowed_origins,
             limits: config.limits,
             rate: config.rate,

@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 use support::issuer::{KID, issuer, now, sign};
 
 const EVENT_AUDIENCE: &str = "api://chatr-events";
+/// The object id of Web PubSub's managed identity, as configured.
+const EVENT_CALLER: &str = "0f5c9a7e-web-pubsub-identity";
 
 /// What the stand-ins were asked: (path, query, authorization header).
 type Seen = Arc<Mutex<Vec<(String, HashMap<String, String>, String)>>>;
@@ -85,6 +87,7 @@ async fn start(webpubsub: &str, identity: &str, issuer: &str) -> Backend {
         .env("AZURE_CLIENT_ID", "backend-identity")
         .env("CHATR_EVENT_ISSUER", issuer)
         .env("CHATR_EVENT_AUDIENCE", EVENT_AUDIENCE)
+        .env("CHATR_EVENT_CALLER", EVENT_CALLER)
         .env(
             "CHATR_SESSION_SECRET",
             "a-session-secret-of-at-least-32-characters",
@@ -178,7 +181,8 @@ async fn events_are_trusted_for_the_services_token_and_nothing_else() {
     let backend = start(&webpubsub, &identity, &issuer).await;
 
     let claims = |aud: &str| -> Value {
-        json!({ "iss": issuer, "aud": aud, "sub": "webpubsub-identity", "iat": now(), "exp": now() + 600 })
+        json!({ "iss": issuer, "aud": aud, "sub": "webpubsub-identity", "oid": EVENT_CALLER,
+                "iat": now(), "exp": now() + 600 })
     };
     let good = sign(&claims(EVENT_AUDIENCE), KID);
     let response = connect_event(&backend.url, Some(&good))
@@ -188,12 +192,17 @@ async fn events_are_trusted_for_the_services_token_and_nothing_else() {
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
 
     let other_audience = sign(&claims("api://someone-else"), KID);
+    // Another workload of the tenant can get a token for the same audience: not the service.
+    let mut impostor = claims(EVENT_AUDIENCE);
+    impostor["oid"] = json!("another-workload-in-the-tenant");
+    let impostor = sign(&impostor, KID);
     let mut expired = claims(EVENT_AUDIENCE);
     expired["exp"] = json!(now() - 3600);
     let expired = sign(&expired, KID);
     for (what, bearer) in [
         ("no token", None),
         ("another audience", Some(other_audience.as_str())),
+        ("another caller", Some(impostor.as_str())),
         ("expired", Some(expired.as_str())),
         ("garbage", Some("not-a-jwt")),
     ] {

@@ -119,6 +119,7 @@ async fn two_instances_behind_one_hub_and_one_store_behave_as_one() {
             hub: "chat".into(),
             entra_tokens: None,
             event_issuer: None,
+            event_caller: None,
         });
         let state = AppState::new(config).unwrap();
         tokio::spawn(chatr_backend::serve(

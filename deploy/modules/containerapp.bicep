@@ -41,6 +41,9 @@ param hubName string
 @description('Audience of the tokens Web PubSub sends with events.')
 param eventHandlerAudience string
 
+@description('Object (principal) id of Web PubSub\'s managed identity: the only caller whose event tokens are accepted.')
+param eventCallerPrincipalId string
+
 @description('Table Storage endpoint (https://<account>.table.core.windows.net).')
 param tableEndpoint string
 
@@ -93,6 +96,7 @@ var baseEnv = [
   { name: 'CHATR_WEBPUBSUB_HUB', value: hubName }
   { name: 'CHATR_EVENT_ISSUER', value: 'https://sts.windows.net/${tenant().tenantId}/' }
   { name: 'CHATR_EVENT_AUDIENCE', value: eventHandlerAudience }
+  { name: 'CHATR_EVENT_CALLER', value: eventCallerPrincipalId }
   { name: 'CHATR_ALLOWED_ORIGINS', value: webPubSubHostName }
   { name: 'CHATR_TABLE_ENDPOINT', value: tableEndpoint }
   { name: 'CHATR_TABLE_PREFIX', value: tablePrefix }

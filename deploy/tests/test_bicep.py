@@ -186,10 +186,18 @@ class BackendSettings(unittest.TestCase):
         for required in [
             "CHATR_LISTEN", "CHATR_PUBLIC_URL", "CHATR_WEBPUBSUB_ENDPOINT", "CHATR_WEBPUBSUB_HUB",
             "CHATR_TABLE_ENDPOINT", "CHATR_TABLE_PREFIX", "CHATR_ALLOWED_ORIGINS", "CHATR_SESSION_SECRET",
-            "CHATR_EVENT_ISSUER", "CHATR_EVENT_AUDIENCE", "AZURE_CLIENT_ID", "APPLICATIONINSIGHTS_CONNECTION_STRING",
+            "CHATR_EVENT_ISSUER", "CHATR_EVENT_AUDIENCE", "CHATR_EVENT_CALLER", "AZURE_CLIENT_ID",
+            "APPLICATIONINSIGHTS_CONNECTION_STRING",
             "CHATR_GITHUB_CLIENT_ID", "CHATR_ENTRA_TENANT_ID", "CHATR_ENTRA_CLIENT_ID",
         ]:
             self.assertIn(required, self.names)
+
+    def test_event_tokens_are_pinned_to_web_pubsubs_own_identity(self):
+        (entry,) = [e for e in self.env if e["name"] == "CHATR_EVENT_CALLER"]
+        self.assertEqual(entry["value"], "eventCallerPrincipalId")
+        main = (DEPLOY / "main.bicep").read_text()
+        backend = main[main.index("module backend 'modules/containerapp.bicep'"):]
+        self.assertRegex(backend, r"\n\s+eventCallerPrincipalId: webPubSubIdentity\.outputs\.principalId\n")
 
     def test_session_secret_is_a_container_apps_secret_from_a_secure_parameter(self):
         (entry,) = [e for e in self.env if e["name"] == "CHATR_SESSION_SECRET"]

@@ -110,7 +110,14 @@ async fn bearer_is_valid(shared: &crate::state::Shared, headers: &HeaderMap) -> 
         return false;
     };
     match issuer.verify(token).await {
-        Ok(_) => true,
+        // The verified id is `<provider>:<oid>`: the identity the token was issued to.
+        Ok(caller) => match &shared.event_caller {
+            Some(expected) if caller.id.split_once(':').map(|(_, oid)| oid) != Some(expected) => {
+                tracing::warn!(caller = %caller.id, "event token issued to another identity");
+                false
+            }
+            _ => true,
+        },
         Err(err) => {
             tracing::warn!(cause = %err, "event with an invalid bearer token");
             false
