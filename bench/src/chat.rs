@@ -164,7 +164,10 @@ pub async fn run(
                         let person = &everyone[members[sent % members.len()]];
                         sent += 1;
                         let stamp = counters.base.elapsed().as_nanos() as u64;
-                        let text = client::payload(step, stamp, payload);
+                        let text = client::payload(
+                            client::Stamp { step, sent_ns: stamp, id: sent as u64 },
+                            payload,
+                        );
                         // Ack ids are unique per connection across steps.
                         let ack_id = step * 1_000_000 + sent as u64;
                         let frame = json!({"type": "event", "event": "sendMessage", "ackId": ack_id,
@@ -294,16 +297,23 @@ async fn connect(session: Value, counters: Arc<Counters>) -> anyhow::Result<Pers
             }
             let now = counters.base.elapsed().as_nanos() as u64;
             let current = counters.step.load(Ordering::Relaxed);
-            client::stamps(bytes, |step, sent| {
-                if step == current && current != 0 {
-                    counters.received.fetch_add(1, Ordering::Relaxed);
-                    let mut h = counters
-                        .latency
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    h.saturating_record((now.saturating_sub(sent) / 1_000).max(1));
-                }
-            });
+            client::stamps(
+                bytes,
+                |client::Stamp {
+                     step,
+                     sent_ns: sent,
+                     ..
+                 }| {
+                    if step == current && current != 0 {
+                        counters.received.fetch_add(1, Ordering::Relaxed);
+                        let mut h = counters
+                            .latency
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        h.saturating_record((now.saturating_sub(sent) / 1_000).max(1));
+                    }
+                },
+            );
         }
     });
     Ok(Person { sink, session })

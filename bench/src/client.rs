@@ -142,32 +142,47 @@ pub fn publish(kind: Kind, group: &str, payload: &str) -> Message {
     }
 }
 
-/// A payload of `size` bytes for `step`, stamped with the time it is sent.
-pub fn payload(step: u64, sent_ns: u64, size: usize) -> String {
-    let mut text = format!("BENCH|{step}|{sent_ns}|");
+/// What a payload carries: the rate step it belongs to, when it was sent, and an id unique within
+/// the step (so a lost delivery and a duplicate cannot cancel out in the checksum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// The rate step.
+    pub step: u64,
+    /// Nanoseconds since the run's clock started.
+    pub sent_ns: u64,
+    /// Unique within the step, from 1.
+    pub id: u64,
+}
+
+/// A payload of `size` bytes: `BENCH|step|sent_ns|id|` padded with `x`.
+pub fn payload(stamp: Stamp, size: usize) -> String {
+    let mut text = format!("BENCH|{}|{}|{}|", stamp.step, stamp.sent_ns, stamp.id);
     let pad = size.saturating_sub(text.len());
     text.extend(std::iter::repeat_n('x', pad));
     text
 }
 
-/// The `(step, sent ns)` of every complete payload stamp in `frame`. Returns where the bytes
-/// that may start a stamp cut off by the frame's end begin: the caller keeps them and puts them in
-/// front of the next frame (NATS may split its stream anywhere).
-pub fn stamps(frame: &[u8], mut found: impl FnMut(u64, u64)) -> usize {
+/// Every complete payload stamp in `frame`. Returns where the bytes that may start a stamp cut
+/// off by the frame's end begin: the caller keeps them and puts them in front of the next frame
+/// (NATS may split its stream anywhere).
+pub fn stamps(frame: &[u8], mut found: impl FnMut(Stamp)) -> usize {
     let mut offset = 0;
     while let Some(at) = find(&frame[offset..], MARKER) {
         let start = offset + at;
-        let rest = &frame[start + MARKER.len()..];
-        let (step, after) = number(rest);
-        let complete = after.first() == Some(&b'|');
-        let (sent, after_sent) = number(after.get(1..).unwrap_or_default());
-        if !complete || after_sent.first() != Some(&b'|') {
-            return start;
+        let mut rest = &frame[start + MARKER.len()..];
+        let mut fields = [None; 3];
+        for field in &mut fields {
+            let (value, after) = number(rest);
+            if after.first() != Some(&b'|') {
+                return start;
+            }
+            *field = value;
+            rest = &after[1..];
         }
-        if let (Some(step), Some(sent)) = (step, sent) {
-            found(step, sent);
+        if let [Some(step), Some(sent_ns), Some(id)] = fields {
+            found(Stamp { step, sent_ns, id });
         }
-        offset = frame.len() - after_sent.len();
+        offset = frame.len() - rest.len();
     }
     frame.len().saturating_sub(MARKER.len() - 1).max(offset)
 }
@@ -202,25 +217,35 @@ mod tests {
 
     #[test]
     fn payloads_have_the_size_asked_and_their_stamps_come_back() {
-        let p = payload(3, 123_456, 2048);
+        let first = Stamp {
+            step: 3,
+            sent_ns: 123_456,
+            id: 1,
+        };
+        let second = Stamp {
+            step: 3,
+            sent_ns: 9,
+            id: 2,
+        };
+        let p = payload(first, 2048);
         assert_eq!(p.len(), 2048);
         let frame = format!(
             "MSG g1 1 2048\r\n{p}\r\nMSG g1 1 2048\r\n{}\r\n",
-            payload(3, 9, 2048)
+            payload(second, 2048)
         );
         let mut seen = Vec::new();
-        stamps(frame.as_bytes(), |step, sent| seen.push((step, sent)));
-        assert_eq!(seen, [(3, 123_456), (3, 9)]);
+        stamps(frame.as_bytes(), |stamp| seen.push(stamp));
+        assert_eq!(seen, [first, second]);
 
         // Cut anywhere, with the carried bytes in front of the rest, every stamp is seen once.
         for cut in 1..200 {
             let bytes = frame.as_bytes();
             let mut seen = Vec::new();
-            let keep = stamps(&bytes[..cut], |step, sent| seen.push((step, sent)));
+            let keep = stamps(&bytes[..cut], |stamp| seen.push(stamp));
             let mut next = bytes[keep..cut].to_vec();
             next.extend_from_slice(&bytes[cut..]);
-            stamps(&next, |step, sent| seen.push((step, sent)));
-            assert_eq!(seen, [(3, 123_456), (3, 9)], "cut at {cut}");
+            stamps(&next, |stamp| seen.push(stamp));
+            assert_eq!(seen, [first, second], "cut at {cut}");
         }
     }
 

@@ -223,13 +223,18 @@ async fn stepped(
             )
             .await?;
         eprintln!(
-            "{:>10} groups of {group_size:>4} @ {rate:>6} msg/s: {:>8.0} deliveries/s, p50 {:>6.1} ms, p99 {:>7.1} ms, {}/{} delivered, server {:.1} µs/delivery, client CPU {:.0}%",
+            "{:>10} groups of {group_size:>4} @ {rate:>6} msg/s: {:>8.0} deliveries/s, p50 {:>6.1} ms, p99 {:>7.1} ms, {}/{} delivered (ids {}), server {:.1} µs/delivery, client CPU {:.0}%",
             kind.name(),
             step.deliveries_per_second(),
             step.latency.value_at_quantile(0.5) as f64 / 1000.0,
             step.latency.value_at_quantile(0.99) as f64 / 1000.0,
             step.received,
             step.expected,
+            if step.checksum_ok {
+                "add up"
+            } else {
+                "DO NOT add up"
+            },
             step.server_us_per_delivery(),
             step.client_cpu / step.seconds * 100.0,
         );

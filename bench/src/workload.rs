@@ -27,6 +27,9 @@ pub struct Step {
     pub expected: u64,
     /// Deliveries that arrived (more than expected: duplicates).
     pub received: u64,
+    /// Whether the ids that arrived add up to what was sent (a loss and a duplicate in one step
+    /// would leave the count right but not the sum).
+    pub checksum_ok: bool,
     /// Seconds the publishers ran.
     pub seconds: f64,
     /// Latency from send to receipt, microseconds.
@@ -46,6 +49,7 @@ impl Step {
     /// Whether every delivery arrived once and p99 stayed within `p99_limit`.
     pub fn healthy(&self, p99_limit: Duration) -> bool {
         self.received == self.expected
+            && self.checksum_ok
             && self.latency.value_at_quantile(0.99) <= p99_limit.as_micros() as u64
     }
 
@@ -59,6 +63,8 @@ struct Shared {
     /// The step now measured; stamps of other steps are ignored.
     step: AtomicU64,
     received: AtomicU64,
+    /// Sum of the ids received in this step.
+    received_sum: AtomicU64,
     histograms: Vec<Mutex<Histogram<u64>>>,
     base: Instant,
 }
@@ -96,6 +102,7 @@ impl Swarm {
         let shared = Arc::new(Shared {
             step: AtomicU64::new(0),
             received: AtomicU64::new(0),
+            received_sum: AtomicU64::new(0),
             histograms: (0..connections)
                 .map(|_| histogram().map(Mutex::new))
                 .collect::<anyhow::Result<_>>()?,
@@ -136,6 +143,10 @@ impl Swarm {
     ) -> anyhow::Result<Step> {
         self.shared.step.store(number, Ordering::SeqCst);
         self.shared.received.store(0, Ordering::SeqCst);
+        self.shared.received_sum.store(0, Ordering::SeqCst);
+        let next_id = Arc::new(AtomicU64::new(1));
+        let expected_sum = Arc::new(AtomicU64::new(0));
+        let recipients = self.group_size as u64 - 1;
         let before: (Usage, Usage) = (server.usage()?, own_usage()?);
         let per_group = rate as f64 / self.publishers.len() as f64;
         let published = Arc::new(AtomicU64::new(0));
@@ -151,6 +162,7 @@ impl Swarm {
                     published.clone(),
                     self.shared.clone(),
                 );
+                let (next_id, expected_sum) = (next_id.clone(), expected_sum.clone());
                 let kind = self.kind;
                 // Spread the groups' first ticks over one period so they do not fire together.
                 let period = Duration::from_secs_f64(1.0 / per_group);
@@ -165,13 +177,17 @@ impl Swarm {
                         if Instant::now() >= end {
                             break;
                         }
-                        let sent = shared.base.elapsed().as_nanos() as u64;
-                        let frame =
-                            client::publish(kind, &group, &client::payload(number, sent, payload));
+                        let stamp = client::Stamp {
+                            step: number,
+                            sent_ns: shared.base.elapsed().as_nanos() as u64,
+                            id: next_id.fetch_add(1, Ordering::Relaxed),
+                        };
+                        let frame = client::publish(kind, &group, &client::payload(stamp, payload));
                         if sink.lock().await.send(frame).await.is_err() {
                             break;
                         }
                         published.fetch_add(1, Ordering::Relaxed);
+                        expected_sum.fetch_add(stamp.id * recipients, Ordering::Relaxed);
                     }
                 })
             })
@@ -200,6 +216,8 @@ impl Swarm {
             rate,
             expected,
             received: self.shared.received.load(Ordering::SeqCst),
+            checksum_ok: self.shared.received_sum.load(Ordering::SeqCst)
+                == expected_sum.load(Ordering::SeqCst),
             seconds,
             latency,
             server_cpu: after.0.cpu_seconds - before.0.cpu_seconds,
@@ -237,9 +255,11 @@ async fn read(kind: Kind, index: usize, sink: Sink, mut stream: Stream, shared: 
         let now = shared.base.elapsed().as_nanos() as u64;
         let current = shared.step.load(Ordering::Relaxed);
         let mut latencies = Vec::new();
-        let keep = client::stamps(data, |step, sent| {
-            if step == current && current != 0 {
-                latencies.push(now.saturating_sub(sent) / 1_000);
+        let mut ids = 0;
+        let keep = client::stamps(data, |stamp| {
+            if stamp.step == current && current != 0 {
+                latencies.push(now.saturating_sub(stamp.sent_ns) / 1_000);
+                ids += stamp.id;
             }
         });
         let rest = data[keep..].to_vec();
@@ -248,6 +268,7 @@ async fn read(kind: Kind, index: usize, sink: Sink, mut stream: Stream, shared: 
             shared
                 .received
                 .fetch_add(latencies.len() as u64, Ordering::Relaxed);
+            shared.received_sum.fetch_add(ids, Ordering::Relaxed);
             let mut h = shared.histograms[index]
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
