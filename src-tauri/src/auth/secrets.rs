@@ -77,12 +77,29 @@ mod tests {
 
     struct SecretService {
         bus: Child,
-        _home: std::path::PathBuf,
+        home: std::path::PathBuf,
     }
 
     impl SecretService {
+        /// A session bus with an unlocked gnome-keyring on it, serving.
         fn start() -> Self {
-            let home = std::env::temp_dir().join(format!("chatr-keyring-{}", std::process::id()));
+            let service = Self::launch();
+            assert!(
+                service.ready_within(std::time::Duration::from_secs(10)),
+                "the Secret Service did not become ready within 10 s"
+            );
+            service
+        }
+
+        fn launch() -> Self {
+            // A fresh folder every time: a keyring left by an earlier process with the same pid
+            // (its control socket is in here) made the new daemon hand over to a dead one.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            let home =
+                std::env::temp_dir().join(format!("chatr-keyring-{}-{nanos}", std::process::id()));
             std::fs::create_dir_all(&home).unwrap();
             let mut bus = Command::new("dbus-daemon")
                 .args(["--session", "--nofork", "--print-address=1"])
@@ -118,7 +135,22 @@ mod tests {
                 .unwrap();
             // The daemon forks into the background once it holds the bus name.
             keyring.wait().unwrap();
-            Self { bus, _home: home }
+            Self { bus, home }
+        }
+
+        /// Holding the bus name is not the same as serving: the default collection appears a
+        /// moment later (reads meanwhile fail with `NoStorageAccess`). Whether a probe secret can
+        /// be written and removed within `limit`.
+        fn ready_within(&self, limit: std::time::Duration) -> bool {
+            let probe = Secrets::with_service("chatr-probe");
+            let deadline = std::time::Instant::now() + limit;
+            while probe.save("probe", "ready").is_err() || probe.delete("probe").is_err() {
+                if std::time::Instant::now() >= deadline {
+                    return false;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            true
         }
     }
 
@@ -127,6 +159,7 @@ mod tests {
             // gnome-keyring-daemon exits with its session bus.
             let _ = self.bus.kill();
             let _ = self.bus.wait();
+            let _ = std::fs::remove_dir_all(&self.home);
         }
     }
 
