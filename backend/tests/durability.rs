@@ -6,29 +6,21 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 fn start(database: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
-        .arg(database)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    (child, url)
+    let (child, line) = support::spawn_backend(
+        Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .arg(database)
+            .env("RUST_LOG", "warn"),
+    );
+    (child, support::url_of(&line))
 }
 
 #[tokio::test]
@@ -40,16 +32,7 @@ async fn every_acknowledged_message_survives_a_kill_9() {
     let (mut child, backend) = start(&database);
     let tokens = support::local_tokens(&backend, "Ada").await;
     let first = support::exchange(&backend, tokens["access_token"].as_str().unwrap()).await;
-    let mut request = first["url"]
-        .as_str()
-        .unwrap()
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "json.reliable.webpubsub.azure.v1".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = support::open_socket(&first, "json.reliable.webpubsub.azure.v1").await;
 
     // Create a chat, then send until the process is killed under us.
     let mut acked: Vec<String> = Vec::new();

@@ -11,8 +11,7 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -74,32 +73,27 @@ async fn start(webpubsub: &str, identity: &str, issuer: &str) -> Backend {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--local-signin",
-        ])
-        .env("CHATR_WEBPUBSUB_ENDPOINT", webpubsub)
-        .env("IDENTITY_ENDPOINT", format!("{identity}/token"))
-        .env("IDENTITY_HEADER", "identity-header-secret")
-        .env("AZURE_CLIENT_ID", "backend-identity")
-        .env("CHATR_EVENT_ISSUER", issuer)
-        .env("CHATR_EVENT_AUDIENCE", EVENT_AUDIENCE)
-        .env("CHATR_EVENT_CALLER", EVENT_CALLER)
-        .env(
-            "CHATR_SESSION_SECRET",
-            "a-session-secret-of-at-least-32-characters",
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, line) = support::spawn_backend(
+        Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--local-signin",
+            ])
+            .env("CHATR_WEBPUBSUB_ENDPOINT", webpubsub)
+            .env("IDENTITY_ENDPOINT", format!("{identity}/token"))
+            .env("IDENTITY_HEADER", "identity-header-secret")
+            .env("AZURE_CLIENT_ID", "backend-identity")
+            .env("CHATR_EVENT_ISSUER", issuer)
+            .env("CHATR_EVENT_AUDIENCE", EVENT_AUDIENCE)
+            .env("CHATR_EVENT_CALLER", EVENT_CALLER)
+            .env(
+                "CHATR_SESSION_SECRET",
+                "a-session-secret-of-at-least-32-characters",
+            )
+            .env("RUST_LOG", "warn"),
+    );
     assert!(line.contains("listening"), "{line}");
     Backend {
         url: format!("http://127.0.0.1:{port}"),

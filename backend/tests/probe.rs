@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::process::{Command, Stdio};
 
 fn probe(url: &str) -> bool {
@@ -17,17 +18,12 @@ fn probe(url: &str) -> bool {
 
 #[test]
 fn probe_passes_only_for_a_healthy_answer() {
-    let mut backend = Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(backend.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let (mut backend, line) = support::spawn_backend(
+        Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn"),
+    );
+    let url = support::url_of(&line);
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
 
     let healthy = probe(&format!("{url}/api/health"));

@@ -6,15 +6,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use chatr_hub::{HubConfig, UpstreamHandler};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const KEY: &str = "remote-mode-test-key-0123456789abcdefghij";
 
@@ -38,30 +36,25 @@ async fn the_backend_serves_a_hub_it_does_not_run() {
         std::future::pending(),
     ));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--local-signin",
-        ])
-        .env(
-            "CHATR_WEBPUBSUB_CONNECTION_STRING",
-            format!("Endpoint=http://{hub_addr};AccessKey={KEY};Version=1.0;"),
-        )
-        .env(
-            "CHATR_SESSION_SECRET",
-            "a-session-secret-of-at-least-32-characters",
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), format!("chatr-backend listening on {backend}"));
+    let (mut child, line) = support::spawn_backend(
+        Command::new(env!("CARGO_BIN_EXE_chatr-backend"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--local-signin",
+            ])
+            .env(
+                "CHATR_WEBPUBSUB_CONNECTION_STRING",
+                format!("Endpoint=http://{hub_addr};AccessKey={KEY};Version=1.0;"),
+            )
+            .env(
+                "CHATR_SESSION_SECRET",
+                "a-session-secret-of-at-least-32-characters",
+            )
+            .env("RUST_LOG", "warn"),
+    );
+    assert_eq!(line, format!("chatr-backend listening on {backend}"));
 
     let http = reqwest::Client::new();
     let session = support::sign_in(&backend, "Remote").await;
@@ -72,16 +65,7 @@ async fn the_backend_serves_a_hub_it_does_not_run() {
             .starts_with(&format!("ws://{hub_addr}/client/hubs/chat?access_token="))
     );
 
-    let mut request = session["url"]
-        .as_str()
-        .unwrap()
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "json.reliable.webpubsub.azure.v1".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = support::open_socket(&session, "json.reliable.webpubsub.azure.v1").await;
     let frame = json!({"type": "event", "event": "createChat", "ackId": 1, "dataType": "json",
                        "data": {"name": "Remote", "requestId": "r1"}});
     socket

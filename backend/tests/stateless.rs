@@ -14,7 +14,6 @@ use chatr_hub::{HubConfig, UpstreamHandler};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const SECRET: &str = "one-secret-shared-by-every-instance-of-it";
 
@@ -28,16 +27,7 @@ async fn listener() -> (tokio::net::TcpListener, String) {
 async fn connect(
     session: &Value,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let mut request = session["url"]
-        .as_str()
-        .unwrap()
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "json.webpubsub.azure.v1".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = support::open_socket(session, "json.webpubsub.azure.v1").await;
     let Some(Ok(Message::Text(hello))) = socket.next().await else {
         panic!("no connected frame");
     };
