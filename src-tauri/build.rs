@@ -5,13 +5,29 @@
 
 const COMMANDS: &[&str] = &[
     "get_app_status",
+    "list_providers",
     "sign_in_local",
+    "start_device_login",
+    "finish_device_login",
+    "cancel_device_login",
+    "list_accounts",
+    "sign_in_account",
+    "restore_session",
+    "sign_out",
     "list_chats",
     "list_users",
     "create_chat",
     "join_chat",
+    "leave_chat",
+    "delete_chat",
+    "open_private_chat",
     "send_message",
     "load_history",
+    "send_typing",
+    "set_active_chat",
+    "get_settings",
+    "save_settings",
+    "open_in_browser",
 ];
 
 fn main() {

@@ -178,6 +178,8 @@ pub(crate) async fn on_connected(
     for chat in shared.store.chats_of(user).await? {
         admit_connection(hub, &chat.chat.id, connection).await?;
     }
+    hub.send_to_connection(connection, &ServerEvent::Ready {})
+        .await?;
     announce(shared, user, before, now).await
 }
 

@@ -305,6 +305,13 @@ impl HubClient {
             .await
     }
 
+    /// Closes every connection of `user`; the clients get `reason`. A closed connection cannot be
+    /// resumed: its clients connect afresh.
+    pub async fn close_user_connections(&self, user: &str, reason: &str) -> Result<(), Error> {
+        let url = self.url(&["users", user, ":closeConnections"], &[("reason", reason)]);
+        self.call("close user connections", Method::POST, url).await
+    }
+
     /// Removes every connection from a group (the group then ceases to exist).
     pub async fn empty_group(&self, group: &str) -> Result<(), Error> {
         let url = self.url(&[":removeFromGroups"], &[]);

@@ -26,6 +26,8 @@ const provider = new Provider(issuer, {
   features: {
     deviceFlow: { enabled: true },
     devInteractions: { enabled: true },
+    // RFC 7009: the app revokes its refresh token when the person signs out and forgets the account.
+    revocation: { enabled: true },
   },
   claims: { openid: ["sub"], profile: ["name"] },
   // Profile claims in the id_token itself, as Entra ID puts them.

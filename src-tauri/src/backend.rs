@@ -2,7 +2,10 @@
 //!
 //! With no server configured the app starts `chatr-backend` in-process on a loopback port (the
 //! embedded default, so Chatr works with nothing else installed). `--server=URL` (or
-//! `CHATR_SERVER_URL`) points it at a remote backend instead. This module knows nothing of Tauri and never blocks the UI thread.
+//! `CHATR_SERVER_URL`, or the server setting) points it at a remote backend instead. A second app
+//! instance on the same machine (another profile, `--data-dir`) joins the embedded backend the
+//! first one runs, found through a small file ([`SharedEmbedded`]), so the two can chat with
+//! nothing else installed. This module knows nothing of Tauri and never blocks the UI thread.
 
 use std::time::Duration;
 
@@ -42,6 +45,55 @@ pub enum Mode {
     Embedded,
     /// Configured by the user.
     Remote,
+    /// The embedded backend of another Chatr instance on this machine.
+    Joined,
+}
+
+/// The file through which app instances on one machine share one embedded backend: the first
+/// writes its URL, later ones join it while it answers. Holds a loopback URL only.
+#[derive(Debug, Clone)]
+pub struct SharedEmbedded {
+    path: std::path::PathBuf,
+}
+
+#[derive(Debug, serde::Deserialize, Serialize)]
+struct SharedRecord {
+    url: String,
+    pid: u32,
+}
+
+impl SharedEmbedded {
+    /// The file in `dir` (a per-user folder every instance agrees on, not a profile's).
+    pub fn in_dir(dir: &std::path::Path) -> Self {
+        Self {
+            path: dir.join("embedded-backend.json"),
+        }
+    }
+
+    fn read(&self) -> Option<SharedRecord> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    fn publish(&self, url: &str) {
+        let record = SharedRecord {
+            url: url.to_owned(),
+            pid: std::process::id(),
+        };
+        let written = serde_json::to_vec(&record)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| crate::settings::write_atomically(&self.path, &bytes));
+        if let Err(err) = written {
+            tracing::warn!(cause = %err, "other instances cannot join this backend");
+        }
+    }
+
+    /// Removes the file if it still names this process.
+    fn withdraw(&self) {
+        if self.read().is_some_and(|r| r.pid == std::process::id()) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// What the user configured.
@@ -75,9 +127,34 @@ pub struct Backend {
     http: reqwest::Client,
     /// The embedded hub and backend; `None` for a remote backend.
     embedded: Option<chatr_backend::local::Local>,
+    /// Where this instance announced its embedded backend, if it did.
+    shared: Option<SharedEmbedded>,
 }
 
 impl Backend {
+    /// Like [`Backend::start`], but an embedded configuration first joins the backend another
+    /// instance announced in `shared` (if it answers), and announces its own otherwise.
+    pub async fn start_or_join(
+        config: BackendConfig,
+        shared: &SharedEmbedded,
+    ) -> Result<Self, Error> {
+        if !matches!(config, BackendConfig::Embedded(_)) {
+            return Self::start(config).await;
+        }
+        if let Some(record) = shared.read() {
+            let mut joined = Self::start(BackendConfig::Remote(record.url.clone())).await?;
+            joined.mode = Mode::Joined;
+            if joined.health().await.is_ok() {
+                tracing::info!(url = %record.url, "joining the embedded backend of another instance");
+                return Ok(joined);
+            }
+        }
+        let mut started = Self::start(config).await?;
+        shared.publish(&started.base_url);
+        started.shared = Some(shared.clone());
+        Ok(started)
+    }
+
     /// Connects to the configured backend, starting the embedded one if none is configured.
     pub async fn start(config: BackendConfig) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
@@ -93,6 +170,7 @@ impl Backend {
                 mode: Mode::Remote,
                 http,
                 embedded: None,
+                shared: None,
             }),
             BackendConfig::Embedded(database) => {
                 let local = chatr_backend::local::start(
@@ -107,6 +185,7 @@ impl Backend {
                     mode: Mode::Embedded,
                     http,
                     embedded: Some(local),
+                    shared: None,
                 })
             }
         }
@@ -144,6 +223,9 @@ impl Backend {
     pub fn shutdown(&self) {
         if let Some(local) = &self.embedded {
             local.stop();
+        }
+        if let Some(shared) = &self.shared {
+            shared.withdraw();
         }
     }
 }
@@ -201,6 +283,41 @@ mod tests {
         let health = backend.health().await.unwrap();
         assert_eq!(health.status, HealthStatus::Ok);
         assert_eq!(health.service, "chatr-backend");
+    }
+
+    #[tokio::test]
+    async fn a_second_instance_joins_the_first_ones_embedded_backend() {
+        let dir = std::env::temp_dir().join(format!("chatr-shared-{}", uuid::Uuid::new_v4()));
+        let shared = SharedEmbedded::in_dir(&dir);
+        let first = Backend::start_or_join(BackendConfig::Embedded(None), &shared)
+            .await
+            .unwrap();
+        assert_eq!(first.mode(), Mode::Embedded);
+        let second = Backend::start_or_join(BackendConfig::Embedded(None), &shared)
+            .await
+            .unwrap();
+        assert_eq!(second.mode(), Mode::Joined);
+        assert_eq!(second.base_url(), first.base_url());
+        second.shutdown();
+        assert!(
+            shared.read().is_some(),
+            "a joiner never withdraws the host's file"
+        );
+
+        // Once the first is gone, a newcomer starts its own instead of joining a dead one.
+        first.shutdown();
+        assert!(shared.read().is_none());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("embedded-backend.json"),
+            br#"{"url":"http://127.0.0.1:9","pid":1}"#,
+        )
+        .unwrap();
+        let third = Backend::start_or_join(BackendConfig::Embedded(None), &shared)
+            .await
+            .unwrap();
+        assert_eq!(third.mode(), Mode::Embedded);
+        assert_eq!(shared.read().unwrap().url, third.base_url());
     }
 
     #[tokio::test]

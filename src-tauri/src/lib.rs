@@ -8,24 +8,36 @@
 //! - [`realtime`]: the hub session's protocol pieces: frames, sequence acks, backoff, wake detection.
 //! - [`tray_model`]: what the tray shows (unread badge, tooltip, status), pure.
 //! - `tray`: the tray icon and menu, rendered from the model.
-//! - [`chat_client`]: local sign-in, the REST calls and the realtime session of the signed-in user.
-//! - `ui_event`: the one Rust → UI event (`chatr://ui`) and its emitter.
-//! - [`launch`]: command-line options (data folder, idle threshold).
-//! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module.
+//! - [`chat_client`]: sign-in (local, device code, silent), the REST calls and the realtime session
+//!   of the signed-in user, renewing its credentials when they expire.
+//! - [`dispatch`]: the session's event loop: exactly-once messages ([`inbox`]), gap fetch after a
+//!   fresh connection, hand-off to an outlet; `delivery` is the app's outlet.
+//! - [`settings`], [`accounts`]: the settings file and the remembered accounts (no secrets).
+//! - [`ui_event`]: the one Rust → UI event (`chatr://ui`) and its emitter.
+//! - [`launch`]: command-line options (data folder, server, idle threshold).
+//! - `state/`: managed state, one struct per concern (profile, session).
+//! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module. The list
+//!   is the UI contract, `src-tauri/CONTRACT.md`.
 //!
 //! `run()` builds the app: plugins, managed state, commands. It must stay wiring: logic goes in a
 //! module that can be tested without a window.
 
+pub mod accounts;
 pub mod auth;
 pub mod backend;
 pub mod chat_client;
 mod commands;
+mod delivery;
+pub mod dispatch;
 pub mod idle;
+pub mod inbox;
 pub mod launch;
 pub mod realtime;
+pub mod settings;
+mod state;
 mod tray;
 pub mod tray_model;
-mod ui_event;
+pub mod ui_event;
 
 use tauri::Manager;
 use tracing_subscriber::EnvFilter;
@@ -39,44 +51,81 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
 
-    let app = tauri::Builder::default()
-        // Must be the first plugin: a second launch hands over to the first one and exits.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+    let options = launch::LaunchOptions::from_process();
+    let mut builder = tauri::Builder::default();
+    // One instance per profile: a second launch with the default data folder hands over to the
+    // first and exits. An explicit `--data-dir` is another profile (tests run two side by side).
+    if options.data_dir.is_none() {
+        // Must be the first plugin.
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             focus_main_window(app);
-        }))
+        }));
+    }
+    let app = builder
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        .setup(|app| {
-            let options = launch::LaunchOptions::from_process();
+        .setup(move |app| {
             tracing::debug!(?options, "launch options");
-            let mut config = backend::BackendConfig::from_value(options.server.as_deref())?;
+            let dir = match &options.data_dir {
+                Some(dir) => dir.clone(),
+                None => app.path().app_data_dir()?,
+            };
+            std::fs::create_dir_all(&dir)?;
+            let saved = settings::SettingsFile::in_dir(&dir).load();
+            // The command line wins over the settings file.
+            let server = options.server.clone().or(saved.server_url.clone());
+            let mut config = backend::BackendConfig::from_value(server.as_deref())?;
             if let backend::BackendConfig::Embedded(database) = &mut config {
-                let dir = match &options.data_dir {
-                    Some(dir) => dir.clone(),
-                    None => app.path().app_data_dir()?,
-                };
-                std::fs::create_dir_all(&dir)?;
                 *database = Some(dir.join("chatr.db"));
             }
-            let backend = tauri::async_runtime::block_on(backend::Backend::start(config))?;
+            let shared_file = backend::SharedEmbedded::in_dir(&app.path().app_local_data_dir()?);
+            let backend = tauri::async_runtime::block_on(backend::Backend::start_or_join(
+                config,
+                &shared_file,
+            ))?;
             tracing::info!(url = %backend.base_url(), mode = ?backend.mode(), "backend ready");
             app.manage(backend);
+            app.manage(state::Profile::load(&dir, saved.server_url));
+            app.manage(state::SessionState::default());
             app.manage(tray::TrayState::build(app.handle()));
-            app.manage(commands::chat::ChatState::default());
-            app.manage(options);
+            app.manage(options.clone());
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(focused) = event {
+                let focused = *focused;
+                window
+                    .state::<state::SessionState>()
+                    .set_view(|view| view.focused = focused);
+            }
         })
         // Registering a command: here, build.rs COMMANDS and capabilities/main.json.
         .invoke_handler(tauri::generate_handler![
             commands::app::get_app_status,
-            commands::chat::sign_in_local,
-            commands::chat::list_chats,
-            commands::chat::list_users,
-            commands::chat::create_chat,
-            commands::chat::join_chat,
-            commands::chat::send_message,
-            commands::chat::load_history,
+            commands::auth::list_providers,
+            commands::auth::sign_in_local,
+            commands::auth::start_device_login,
+            commands::auth::finish_device_login,
+            commands::auth::cancel_device_login,
+            commands::auth::list_accounts,
+            commands::auth::sign_in_account,
+            commands::auth::restore_session,
+            commands::auth::sign_out,
+            commands::chats::list_chats,
+            commands::chats::list_users,
+            commands::chats::create_chat,
+            commands::chats::join_chat,
+            commands::chats::leave_chat,
+            commands::chats::delete_chat,
+            commands::chats::open_private_chat,
+            commands::chats::send_message,
+            commands::chats::load_history,
+            commands::chats::send_typing,
+            commands::chats::set_active_chat,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::open_in_browser,
         ])
         .build(tauri::generate_context!());
 

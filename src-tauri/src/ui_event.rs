@@ -1,9 +1,10 @@
-//! Rust → UI events: one tagged enum on one event name, `chatr://ui`. The only emitter.
+//! Rust → UI events: one tagged enum on one event name, `chatr://ui`. The only emitter. The list
+//! is the contract with the UI (`src-tauri/CONTRACT.md`, mirrored in `ui/src/types.ts`).
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
-use crate::realtime::session::{ConnectionState, SessionEvent};
+use crate::realtime::session::ConnectionState;
 
 /// The event name the UI listens on.
 pub const EVENT: &str = "chatr://ui";
@@ -29,23 +30,36 @@ pub enum UiEvent {
         /// Who.
         user_id: String,
     },
+    /// Unread counts changed.
+    Unread {
+        /// Unread messages per chat id (chats with none are absent).
+        counts: std::collections::BTreeMap<String, u32>,
+        /// Their sum (what the tray shows).
+        total: u32,
+    },
+    /// The user clicked a notification (or the tray) for a chat: show it.
+    #[serde(rename_all = "camelCase")]
+    OpenChat {
+        /// The chat.
+        chat_id: String,
+    },
+    /// The session ended without the UI asking (tray "Sign out", a refused sign-in).
+    SignedOut {
+        /// Why, for people; `None` when the user asked.
+        reason: Option<String>,
+    },
 }
 
-impl From<SessionEvent> for UiEvent {
-    fn from(event: SessionEvent) -> Self {
-        match event {
-            SessionEvent::Server(event) => Self::Server(event),
-            SessionEvent::Typing { chat_id, user_id } => Self::Typing { chat_id, user_id },
-            SessionEvent::State(state) => {
-                let (state, detail) = match state {
-                    ConnectionState::Connecting => ("connecting", None),
-                    ConnectionState::Connected => ("connected", None),
-                    ConnectionState::Reconnecting(n) => ("reconnecting", Some(n.to_string())),
-                    ConnectionState::Closed(why) => ("closed", Some(why)),
-                };
-                Self::Connection { state, detail }
-            }
-        }
+impl UiEvent {
+    /// The banner's view of a connection state.
+    pub fn from_state(state: ConnectionState) -> Self {
+        let (state, detail) = match state {
+            ConnectionState::Connecting => ("connecting", None),
+            ConnectionState::Connected => ("connected", None),
+            ConnectionState::Reconnecting(n) => ("reconnecting", Some(n.to_string())),
+            ConnectionState::Closed(why) => ("closed", Some(why)),
+        };
+        Self::Connection { state, detail }
     }
 }
 

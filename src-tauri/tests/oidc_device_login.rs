@@ -239,3 +239,62 @@ async fn a_code_nobody_approves_keeps_the_app_waiting_and_a_bad_refresh_token_is
         Err(Error::Revoked)
     ));
 }
+
+/// The app's whole account life cycle with a real provider: device sign-in → a Chatr session;
+/// silent sign-in later with the refresh token alone; sign-out that forgets the account revokes the
+/// token at the provider (RFC 7009), after which silent sign-in is refused as `Revoked`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_silently_then_sign_out_revokes_the_refresh_token() {
+    use chatr_desktop::chat_client;
+    let issuer = start_issuer();
+    let local = backend(&issuer.url).await;
+    let backend = local.backend_url.clone();
+    let oidc = advertised(&backend, "oidc").await;
+    assert_eq!(
+        oidc.revocation_url.as_deref(),
+        Some(format!("{}/token/revocation", issuer.url).as_str()),
+        "the backend passes on the issuer's revocation endpoint"
+    );
+
+    let login = DeviceLogin::new(oidc.clone()).unwrap();
+    let (pending, details) = login.start().await.unwrap();
+    let wait = tokio::spawn({
+        let login = login.clone();
+        async move { login.wait(&details, short_sleep).await }
+    });
+    approve(
+        pending.verification_uri_complete.as_deref().unwrap(),
+        "grace",
+    )
+    .await;
+    let tokens = wait.await.unwrap().unwrap();
+    let (tx, _events) = tokio::sync::mpsc::unbounded_channel();
+    let first = chat_client::sign_in_with_tokens(&backend, oidc.clone(), tokens, None, tx)
+        .await
+        .unwrap();
+    assert_eq!(first.user.id, "oidc:grace");
+    let refresh = first.refresh_token().unwrap();
+    assert!(first.chats().await.is_ok(), "the session token works");
+    first.sign_out(false).await.unwrap();
+
+    // Next start: no question asked.
+    let (tx, _events) = tokio::sync::mpsc::unbounded_channel();
+    let again = chat_client::sign_in_silently(&backend, oidc.clone(), &refresh, None, tx)
+        .await
+        .unwrap();
+    assert_eq!(again.user.id, "oidc:grace");
+    let latest = again.refresh_token().unwrap();
+    assert!(
+        again.sign_out(true).await.unwrap(),
+        "revoked at the provider"
+    );
+
+    let (tx, _events) = tokio::sync::mpsc::unbounded_channel();
+    let refused = chat_client::sign_in_silently(&backend, oidc, &latest, None, tx)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, chat_client::Error::SignIn(Error::Revoked)),
+        "{refused}"
+    );
+}

@@ -1,16 +1,21 @@
-//! The desktop's realtime session against the real local backend (hub + backend): requests get
-//! their replies, pushes arrive, and while one client's TCP connection is cut again and again
-//! through a proxy, every message reaches it exactly once and in order.
+//! The desktop's realtime session and event loop against the real local backend (hub +
+//! backend): requests get their replies, pushes arrive, and every message reaches each person
+//! exactly once while connections are cut (resumed), closed by the hub (fresh connection + gap
+//! fill from history) or lost to a backend restart (sign in again, new hub, gap fill).
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chatr_backend::hub_client::{ConnectionString, HubClient};
+use chatr_desktop::chat_client::{self, SignedIn};
+use chatr_desktop::dispatch::{self, Outlet, SharedInbox};
 use chatr_desktop::realtime::session::{ConnectionState, Session, SessionEvent};
+use chatr_desktop::ui_event::UiEvent;
 use chatr_protocol::client_event::ClientEvent;
 use chatr_protocol::{Reply, ServerEvent};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 async fn sign_in(backend: &str, name: &str) -> Value {
@@ -165,4 +170,380 @@ async fn messages_arrive_once_and_in_order_across_dropped_connections() {
         reconnects >= 3,
         "the connection was cut and recovered ({reconnects} reconnects)"
     );
+}
+
+/// Collects what the app's event loop hands on, as the window would receive it.
+#[derive(Default)]
+struct Collected {
+    messages: Mutex<Vec<(String, u64)>>,
+    new_connections: std::sync::atomic::AtomicUsize,
+    changed: tokio::sync::Notify,
+}
+
+impl Outlet for Collected {
+    fn deliver(&self, event: UiEvent) {
+        if let UiEvent::Server(ServerEvent::Message { message }) = event {
+            self.messages
+                .lock()
+                .unwrap()
+                .push((message.chat_id, message.seq));
+            self.changed.notify_waiters();
+        }
+    }
+
+    fn new_connection(&self) {
+        self.new_connections
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Collected {
+    /// Waits until `count` messages arrived (or fails after `limit`).
+    async fn wait_for(&self, count: usize, limit: Duration) {
+        tokio::time::timeout(limit, async {
+            loop {
+                let changed = self.changed.notified();
+                if self.messages.lock().unwrap().len() >= count {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| {
+            let messages = self.messages.lock().unwrap();
+            let mut seqs: Vec<u64> = messages.iter().map(|(_, s)| *s).collect();
+            seqs.sort_unstable();
+            let missing: Vec<u64> = (1..=count as u64)
+                .filter(|s| seqs.binary_search(s).is_err())
+                .collect();
+            panic!(
+                "only {} of {count} messages arrived; missing seqs {missing:?}",
+                messages.len()
+            )
+        });
+    }
+
+    /// Every seq of `chat` from 1 to `total` exactly once.
+    fn assert_exactly_once(&self, chat: &str, total: u64) {
+        let messages = self.messages.lock().unwrap();
+        let mut seqs: Vec<u64> = messages
+            .iter()
+            .filter(|(c, _)| c == chat)
+            .map(|(_, s)| *s)
+            .collect();
+        let received = seqs.len();
+        seqs.sort_unstable();
+        seqs.dedup();
+        assert_eq!(seqs.len(), received, "a message was handed on twice");
+        assert_eq!(seqs, (1..=total).collect::<Vec<_>>(), "a message was lost");
+    }
+}
+
+/// Signs `name` in the way the app does and starts the app's event loop for them.
+async fn app_user(backend: &str, name: &str) -> (Arc<SignedIn>, Arc<Collected>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let signed = Arc::new(chat_client::sign_in_local(backend, name, tx).await.unwrap());
+    let collected = Arc::new(Collected::default());
+    let inbox: SharedInbox = Arc::default();
+    tokio::spawn(dispatch::run(signed.clone(), rx, inbox, collected.clone()));
+    (signed, collected)
+}
+
+/// Two people exchange 1,000 messages while the hub closes one's connections (those cannot be
+/// resumed: the app connects afresh and fetches the gap from history) and the other's TCP
+/// connection is cut (resumed, the hub replays). Each sees all 1,000 exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_exchange_1000_messages_through_closes_and_cuts() {
+    let local = chatr_backend::local::start(
+        ([127, 0, 0, 1], 0).into(),
+        None,
+        |config| {
+            config.grant_timing.interval = Duration::ZERO;
+            config.rate = (10_000, 10_000.0);
+        },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let hub = HubClient::new(
+        ConnectionString::parse(&local.hub_connection_string).unwrap(),
+        "chat",
+    )
+    .unwrap();
+    let (ada, ada_seen) = app_user(&local.backend_url, "Ada").await;
+
+    // Bob reaches the hub through a proxy that the test cuts: his session runs on a client URL
+    // from his own token exchange, rewritten to the proxy; the app's client for the same account
+    // makes the history calls of his event loop.
+    let http = reqwest::Client::new();
+    let bob_tokens = chatr_backend::local_client::tokens(&http, &local.backend_url, "Bob")
+        .await
+        .unwrap();
+    let access = bob_tokens["access_token"].as_str().unwrap().to_owned();
+    let bob_raw = chatr_backend::local_client::exchange(&http, &local.backend_url, &access)
+        .await
+        .unwrap();
+    let bob_url = bob_raw["url"].as_str().unwrap();
+    let hub_addr = bob_url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let proxy = Proxy::start(hub_addr.clone()).await;
+    let bob_url = bob_url.replacen(&hub_addr, &format!("127.0.0.1:{}", proxy.port), 1);
+    let (bob_tx, bob_rx) = mpsc::unbounded_channel();
+    let bob_session = Session::start(bob_url, bob_tx);
+    let (unused_tx, _unused) = mpsc::unbounded_channel();
+    let bob_reader = chat_client::sign_in_with_tokens(
+        &local.backend_url,
+        chatr_desktop::auth::device_login::Provider::local(&local.backend_url),
+        chatr_desktop::auth::device_login::Tokens {
+            access_token: access,
+            id_token: None,
+            refresh_token: bob_tokens["refresh_token"].as_str().map(str::to_owned),
+        },
+        None,
+        unused_tx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(bob_reader.user.id, bob_raw["user"]["id"], "one account");
+    let bob_seen = Arc::new(Collected::default());
+    tokio::spawn(dispatch::run(
+        Arc::new(bob_reader),
+        bob_rx,
+        SharedInbox::default(),
+        bob_seen.clone(),
+    ));
+
+    let chat_id = ada
+        .request(ClientEvent::CreateChat {
+            name: "Busy".into(),
+        })
+        .await
+        .unwrap()
+        .chat
+        .unwrap()
+        .id;
+    ok(bob_session
+        .request(ClientEvent::JoinChat {
+            chat_id: chat_id.clone(),
+        })
+        .await
+        .unwrap());
+
+    let per_person = 500u64;
+    let ada_id = ada.user.id.clone();
+    let sender = |name: &'static str,
+                  send: Arc<dyn Fn(ClientEvent) -> BoxedReply + Send + Sync>| {
+        let chat_id = chat_id.clone();
+        tokio::spawn(async move {
+            for i in 1..=per_person {
+                let event = ClientEvent::SendMessage {
+                    chat_id: chat_id.clone(),
+                    client_key: format!("{name}-{i}"),
+                    text: format!("{name} {i}"),
+                };
+                send(event).await;
+            }
+        })
+    };
+    let ada_send: Arc<dyn Fn(ClientEvent) -> BoxedReply + Send + Sync> = {
+        let ada = ada.clone();
+        Arc::new(move |event| {
+            let ada = ada.clone();
+            Box::pin(async move {
+                ada.request(event).await.unwrap();
+            })
+        })
+    };
+    let bob_send: Arc<dyn Fn(ClientEvent) -> BoxedReply + Send + Sync> = {
+        let bob = bob_session.clone();
+        Arc::new(move |event| {
+            let bob = bob.clone();
+            Box::pin(async move {
+                ok(bob.request(event).await.unwrap());
+            })
+        })
+    };
+    let senders = [sender("ada", ada_send), sender("bob", bob_send)];
+    let disrupter = tokio::spawn({
+        let ada_seen = ada_seen.clone();
+        async move {
+            for round in 1..=6usize {
+                // Disrupt at points spread over the exchange, whatever its speed.
+                let target = round * 1000 / 7;
+                ada_seen.wait_for(target, Duration::from_secs(120)).await;
+                if round % 2 == 0 {
+                    proxy.cut();
+                } else {
+                    hub.close_user_connections(&ada_id, "test closes Ada")
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    });
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    disrupter.await.unwrap();
+    let total = 2 * per_person;
+    ada_seen
+        .wait_for(total as usize, Duration::from_secs(60))
+        .await;
+    bob_seen
+        .wait_for(total as usize, Duration::from_secs(60))
+        .await;
+    ada_seen.assert_exactly_once(&chat_id, total);
+    bob_seen.assert_exactly_once(&chat_id, total);
+    assert!(
+        ada_seen
+            .new_connections
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 4,
+        "the hub's closes forced fresh connections"
+    );
+}
+
+type BoxedReply = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// The backend (and its embedded hub) restarts: the app's session cannot resume, signs in again
+/// with its refresh token, connects to the new hub and fetches from history what was sent while
+/// it was away — each message exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_backend_restart_the_app_reconnects_and_fills_the_gap() {
+    let dir = std::env::temp_dir().join(format!("chatr-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("chatr.db");
+    let tweak = |config: &mut chatr_backend::Config| {
+        config.grant_timing.interval = Duration::ZERO;
+    };
+    let local = chatr_backend::local::start(
+        ([127, 0, 0, 1], 0).into(),
+        Some(database.clone()),
+        tweak,
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let backend_url = local.backend_url.clone();
+    let address: std::net::SocketAddr = backend_url.trim_start_matches("http://").parse().unwrap();
+
+    let (bob, bob_seen) = app_user(&backend_url, "Bob").await;
+    let http = reqwest::Client::new();
+    let ada_tokens = chatr_backend::local_client::tokens(&http, &backend_url, "Ada")
+        .await
+        .unwrap();
+    let ada_access = ada_tokens["access_token"].as_str().unwrap();
+    let ada = chatr_backend::local_client::exchange(&http, &backend_url, ada_access)
+        .await
+        .unwrap();
+    let mut ada_socket = open_chat_socket(&ada).await;
+    let chat_id =
+        request(&mut ada_socket, "createChat", json!({ "name": "Durable" })).await["chat"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    bob.request(ClientEvent::JoinChat {
+        chat_id: chat_id.clone(),
+    })
+    .await
+    .unwrap();
+    for i in 1..=5 {
+        send(&mut ada_socket, &chat_id, i).await;
+    }
+    bob_seen.wait_for(5, Duration::from_secs(20)).await;
+
+    // Restart on the same address and database: a new hub, new keys, nothing to resume.
+    drop(ada_socket);
+    local.stop();
+    drop(local);
+    let local = loop {
+        match chatr_backend::local::start(
+            address,
+            Some(database.clone()),
+            tweak,
+            std::future::pending(),
+        )
+        .await
+        {
+            Ok(local) => break local,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    // Ada, back first (her token outlives the restart), sends while Bob's app is still finding
+    // its way back.
+    let ada = chatr_backend::local_client::exchange(&http, &local.backend_url, ada_access)
+        .await
+        .unwrap();
+    let mut ada_socket = open_chat_socket(&ada).await;
+    for i in 6..=25 {
+        send(&mut ada_socket, &chat_id, i).await;
+    }
+    bob_seen.wait_for(25, Duration::from_secs(60)).await;
+    bob_seen.assert_exactly_once(&chat_id, 25);
+    assert!(
+        bob_seen
+            .new_connections
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 2,
+        "Bob's app connected afresh after the restart"
+    );
+}
+
+type ChatSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open_chat_socket(signed_in: &Value) -> ChatSocket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = signed_in["url"]
+        .as_str()
+        .unwrap()
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "json.reliable.webpubsub.azure.v1".parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// Sends one event and returns the backend's `Ok` reply.
+async fn request(socket: &mut ChatSocket, event: &str, data: Value) -> Value {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let mut data = data;
+    data["requestId"] = json!("r");
+    let frame = json!({ "type": "event", "event": event, "dataType": "json", "data": data });
+    socket
+        .send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let Message::Text(text) = next else { continue };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        if value["data"]["chatEvent"] == "reply" {
+            assert_eq!(value["data"]["data"]["status"], "ok", "{value}");
+            return value["data"]["data"].clone();
+        }
+    }
+}
+
+async fn send(socket: &mut ChatSocket, chat_id: &str, i: u64) {
+    let reply = request(
+        socket,
+        "sendMessage",
+        json!({ "chatId": chat_id, "clientKey": format!("k{i}"), "text": format!("m{i}") }),
+    )
+    .await;
+    assert_eq!(reply["message"]["seq"], i);
 }

@@ -24,6 +24,10 @@ pub struct AuthProvider {
     pub client_id: String,
     /// Scopes to ask for.
     pub scopes: Vec<String>,
+    /// The OAuth 2.0 token revocation endpoint (RFC 7009), where the provider has one: sign-out
+    /// revokes the refresh token there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_url: Option<String>,
 }
 
 /// The client id of the desktop app at the backend's local provider.
@@ -40,6 +44,7 @@ impl AuthProvider {
             token_url: format!("{base}/api/auth/local/token"),
             client_id: LOCAL_CLIENT_ID.into(),
             scopes: Vec::new(),
+            revocation_url: None,
         }
     }
 
@@ -52,6 +57,8 @@ impl AuthProvider {
             token_url: "https://github.com/login/oauth/access_token".into(),
             client_id: client_id.into(),
             scopes: vec!["read:user".into()],
+            // GitHub revokes only with the app's client secret, which a desktop app has not.
+            revocation_url: None,
         }
     }
 
@@ -67,6 +74,8 @@ impl AuthProvider {
             scopes: ["openid", "profile", "offline_access"]
                 .map(String::from)
                 .to_vec(),
+            // Entra ID has no RFC 7009 endpoint; its refresh tokens are revoked per user by admins.
+            revocation_url: None,
         }
     }
 }
@@ -105,6 +114,7 @@ mod tests {
             token_url: "https://login/token".into(),
             client_id: "app".into(),
             scopes: vec!["openid".into()],
+            revocation_url: None,
         };
         let json = serde_json::to_value(&provider).unwrap_or_default();
         assert_eq!(json["tokenKind"], "id_token");

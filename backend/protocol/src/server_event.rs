@@ -16,6 +16,10 @@ use crate::model::{Chat, ChatId, Message, User, UserId};
     rename_all_fields = "camelCase"
 )]
 pub enum ServerEvent {
+    /// This connection is now in the group of every chat its user belongs to (to the new
+    /// connection only, after `connected`): what those chats get from now on arrives live, and
+    /// what came before is in history — the moment a client fills the gap of a fresh connection.
+    Ready {},
     /// A group chat was created (to everyone).
     ChatCreated {
         /// The new chat.

@@ -58,6 +58,8 @@ struct Discovery {
     token_endpoint: Option<String>,
     #[serde(default)]
     device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    revocation_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +93,8 @@ pub struct OidcProvider {
     jwks_uri: String,
     /// The device-flow endpoints the app signs in with, if the issuer offers that grant.
     device_endpoints: Option<(String, String)>,
+    /// The RFC 7009 revocation endpoint, if the issuer has one.
+    revocation_endpoint: Option<String>,
     http: reqwest::Client,
     keys: RwLock<Keys>,
 }
@@ -134,6 +138,7 @@ impl OidcProvider {
             device_endpoints: discovery
                 .device_authorization_endpoint
                 .zip(discovery.token_endpoint),
+            revocation_endpoint: discovery.revocation_endpoint,
             http,
             keys: RwLock::new(Keys {
                 set,
@@ -160,6 +165,7 @@ impl OidcProvider {
             scopes: ["openid", "profile", "offline_access"]
                 .map(String::from)
                 .to_vec(),
+            revocation_url: self.revocation_endpoint.clone(),
         })
     }
 

@@ -211,6 +211,50 @@ impl DeviceLogin {
     }
 }
 
+impl DeviceLogin {
+    /// Revokes `refresh_token` at the provider's RFC 7009 endpoint (sign-out). `Ok(false)` when the
+    /// provider has none (GitHub, Entra ID, the local provider): the token then simply stays unused
+    /// until it expires, and the app deletes its copy.
+    pub async fn revoke(&self, refresh_token: &str) -> Result<bool, Error> {
+        let Some(url) = &self.provider.revocation_url else {
+            return Ok(false);
+        };
+        // RFC 7009 by hand: the `oauth2` crate refuses any revocation URL but https, and the
+        // providers of a single machine (and of our tests) live on plain-http loopback.
+        let parsed = reqwest::Url::parse(url).map_err(|e| Error::Config(e.to_string()))?;
+        let host = parsed.host_str().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if parsed.scheme() != "https" && !loopback {
+            return Err(Error::Config(
+                "the revocation endpoint must use https".into(),
+            ));
+        }
+        let response = self
+            .http
+            .post(parsed)
+            .form(&[
+                ("token", refresh_token),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", self.provider.client_id.as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|e| Error::Offline(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(Error::Provider(format!(
+                "revocation answered {}",
+                response.status()
+            )));
+        }
+        Ok(true)
+    }
+}
+
 fn tokens(response: &TokenAnswer) -> Tokens {
     Tokens {
         access_token: response.access_token().secret().clone(),

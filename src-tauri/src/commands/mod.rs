@@ -1,8 +1,13 @@
 //! Thin `#[tauri::command]`s, one module per feature. Each takes its state, calls a plain module
 //! and maps errors to [`CommandError`]; logic never lives here.
 
+//!
+//! The full list, with arguments, answers and error kinds, is `src-tauri/CONTRACT.md`.
+
 pub(crate) mod app;
-pub(crate) mod chat;
+pub(crate) mod auth;
+pub(crate) mod chats;
+pub(crate) mod settings;
 
 use serde::Serialize;
 
@@ -34,7 +39,15 @@ impl From<crate::chat_client::Error> for CommandError {
     fn from(err: crate::chat_client::Error) -> Self {
         use crate::chat_client::Error;
         let kind = match &err {
-            Error::SignIn(_) => "signIn",
+            Error::SignIn(err) => {
+                use crate::auth::device_login::Error as Login;
+                match err {
+                    Login::Expired => "expired",
+                    Login::Denied => "denied",
+                    Login::Offline(_) => "offline",
+                    Login::Config(_) | Login::Revoked | Login::Provider(_) => "signIn",
+                }
+            }
             Error::Http(_) => "offline",
             Error::Refused { code, .. } => match code {
                 chatr_protocol::ErrorCode::BadRequest => "badRequest",

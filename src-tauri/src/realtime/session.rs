@@ -7,9 +7,19 @@
 //! (the hub replays what we had not acknowledged, and duplicates are dropped by sequence id); if
 //! that is refused, a new connection is made. Requests in flight are sent again after a
 //! reconnect: every request is idempotent (messages carry their `clientKey`).
+//!
+//! While no socket is open, requests wait in the channel (the offline queue) and go out once one
+//! is. A fresh connection (not a resume) asks [`Renew`] for a new client URL — the old one may have
+//! expired, or the backend restarted — and is announced with [`SessionEvent::NewConnection`], after
+//! which the app fetches what it may have missed from the history API. Two watchdogs end a socket
+//! that looks open but is not: silence (no frame, not even a pong, for a minute) and a wall-clock
+//! jump (the machine slept).
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use chatr_protocol::client_event::{ClientEvent, ClientRequest};
 use chatr_protocol::{Reply, ServerEvent};
@@ -21,12 +31,23 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use super::backoff::Backoff;
 use super::frame::{self, Incoming, Request, SystemEvent};
 use super::sequence::{Receipt, SequenceTracker};
+use super::wake::WakeDetector;
 
 /// How long a request may wait for its reply before it fails.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often to ping, and how long silence means a dead socket.
 const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+/// How long a fresh connection waits for the backend's `ready` before the app fills the gap
+/// anyway (a backend that failed to admit it will not send one).
+const READY_PATIENCE: Duration = Duration::from_secs(5);
+/// How often the wall clock is compared with the monotonic one.
+const WAKE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// Gets a client URL for a fresh connection (signing in again if need be). An `Err` is a sentence
+/// for people; the session then stops.
+pub type Renew =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> + Send + Sync>;
 
 /// The connection's state, for the banner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +69,10 @@ pub enum SessionEvent {
     State(ConnectionState),
     /// A push from the backend.
     Server(ServerEvent),
+    /// A fresh connection (not a resume) is open and the backend has put it in its chats' groups
+    /// (`ready`): pushes sent while there was none are lost, so the app fetches them from history
+    /// now, and re-asserts state the server keeps per connection.
+    NewConnection,
     /// Another member is typing in a chat (a signal they sent to the chat's group themselves).
     Typing {
         /// The chat.
@@ -70,21 +95,58 @@ pub enum Error {
 
 struct Pending {
     request: ClientRequest,
+    /// The ackId it was first sent with. A resend on a resumed connection reuses it, so the
+    /// service drops it as a duplicate if the first copy did arrive (ackIds are per connection
+    /// and a resumed connection keeps its own).
+    ack_id: u64,
     reply: oneshot::Sender<Result<Reply, Error>>,
     sent_at: Instant,
 }
 
+/// What the handle asks the task to do.
+enum Command {
+    /// A client event; the backend's reply goes to the oneshot.
+    Request(ClientEvent, oneshot::Sender<Result<Reply, Error>>),
+    /// Close the socket and stop.
+    Close,
+    /// An ephemeral publish to a group, dropped if it could not go out soon enough to matter.
+    Publish {
+        group: String,
+        data: serde_json::Value,
+        at: Instant,
+    },
+}
+
+/// How stale an ephemeral publish (a typing signal) may get before it is dropped.
+const PUBLISH_MAX_AGE: Duration = Duration::from_secs(3);
+
 /// A handle to the session task; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Session {
-    requests: mpsc::Sender<(ClientEvent, oneshot::Sender<Result<Reply, Error>>)>,
+    requests: mpsc::Sender<Command>,
 }
 
 impl Session {
-    /// Starts the task for the client URL `url`; events go to `events`.
+    /// Starts the task for the client URL `url`; events go to `events`. Fresh connections after
+    /// the first reuse `url` (tests, and clients whose URL does not expire).
     pub fn start(url: String, events: mpsc::UnboundedSender<SessionEvent>) -> Self {
+        let again = url.clone();
+        let renew: Renew = Arc::new(move || {
+            let url = again.clone();
+            Box::pin(async move { Ok(url) })
+        });
+        Self::start_with_renew(url, renew, events)
+    }
+
+    /// Starts the task for the client URL `url`; fresh connections after the first get their URL
+    /// from `renew`.
+    pub fn start_with_renew(
+        url: String,
+        renew: Renew,
+        events: mpsc::UnboundedSender<SessionEvent>,
+    ) -> Self {
         let (requests, rx) = mpsc::channel(256);
-        tokio::spawn(run(url, rx, events));
+        tokio::spawn(run(url, renew, rx, events));
         Self { requests }
     }
 
@@ -92,10 +154,27 @@ impl Session {
     pub async fn request(&self, event: ClientEvent) -> Result<Reply, Error> {
         let (tx, rx) = oneshot::channel();
         self.requests
-            .send((event, tx))
+            .send(Command::Request(event, tx))
             .await
             .map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Closes the connection for good (sign-out); pending requests fail with [`Error::Closed`].
+    pub async fn close(&self) {
+        let _ = self.requests.send(Command::Close).await;
+    }
+
+    /// Publishes `data` to `group` without waiting (typing signals); stale ones are dropped.
+    pub async fn publish(&self, group: &str, data: serde_json::Value) -> Result<(), Error> {
+        self.requests
+            .send(Command::Publish {
+                group: group.to_owned(),
+                data,
+                at: Instant::now(),
+            })
+            .await
+            .map_err(|_| Error::Closed)
     }
 }
 
@@ -126,8 +205,9 @@ fn resume_url(url: &str, resume: &(String, String)) -> String {
 }
 
 async fn run(
-    url: String,
-    mut requests: mpsc::Receiver<(ClientEvent, oneshot::Sender<Result<Reply, Error>>)>,
+    mut url: String,
+    renew: Renew,
+    mut requests: mpsc::Receiver<Command>,
     events: mpsc::UnboundedSender<SessionEvent>,
 ) {
     let backoff = Backoff::default();
@@ -135,10 +215,35 @@ async fn run(
     let mut resume: Option<(String, String)> = None;
     let mut tracker = SequenceTracker::default();
     let mut next_request = 1u64;
+    // Never reset: ackIds stay unique for the connection id across resumes.
+    let mut ack_id = 0u64;
     let mut attempt = 0u32;
+    let mut first = true;
     let _ = events.send(SessionEvent::State(ConnectionState::Connecting));
 
     loop {
+        if resume.is_none() && !first {
+            match renew().await {
+                Ok(fresh) => url = fresh,
+                Err(reason) if attempt >= 3 => {
+                    // Signing in again keeps failing: stop, and say why.
+                    for (_, p) in pending.drain() {
+                        let _ = p.reply.send(Err(Error::Closed));
+                    }
+                    let _ = events.send(SessionEvent::State(ConnectionState::Closed(reason)));
+                    return;
+                }
+                Err(reason) => {
+                    tracing::debug!(cause = %reason, "cannot renew the client URL");
+                    attempt += 1;
+                    let _ =
+                        events.send(SessionEvent::State(ConnectionState::Reconnecting(attempt)));
+                    tokio::time::sleep(backoff.delay(attempt.min(10), rand_unit())).await;
+                    continue;
+                }
+            }
+        }
+        first = false;
         // Connect: resume if we can, else a fresh connection.
         let target = resume
             .as_ref()
@@ -162,12 +267,15 @@ async fn run(
             tracker.reset();
         }
         // Everything not yet answered is sent again (requests are idempotent).
-        let mut ack_id = 0u64;
         let mut last_heard = Instant::now();
         let mut ping = tokio::time::interval(PING_EVERY);
         let mut ack_tick = tokio::time::interval(Duration::from_millis(250));
+        let mut wake_tick = tokio::time::interval(WAKE_CHECK_EVERY);
+        let mut wake = WakeDetector::new(Instant::now(), SystemTime::now());
+        // A fresh connection's `connected` frame arrived; `NewConnection` waits for `ready`.
+        let mut awaiting_ready: Option<Instant> = None;
         let mut resend: Vec<String> = pending.keys().cloned().collect();
-        resend.sort();
+        resend.sort_by_key(|id| pending.get(id).map(|p| p.ack_id));
         let ended = loop {
             tokio::select! {
                 incoming = socket.next() => {
@@ -192,17 +300,20 @@ async fn run(
                             }
                             attempt = 0;
                             let _ = events.send(SessionEvent::State(ConnectionState::Connected));
+                            if !resumed {
+                                awaiting_ready = Some(Instant::now());
+                            }
                             for id in resend.drain(..) {
                                 if let Some(p) = pending.get(&id) {
-                                    ack_id += 1;
-                                    let out = Request::event(p.request.event_name(), ack_id, p.request.body());
+                                    let out = Request::event(p.request.event_name(), p.ack_id, p.request.body());
                                     if socket.send(Message::Text(out.to_text().into())).await.is_err() {
                                         break;
                                     }
                                 }
                             }
                         }
-                        Incoming::System { event: SystemEvent::Disconnected, .. } => {}
+                        // The service ended this connection for good: it cannot be resumed.
+                        Incoming::System { event: SystemEvent::Disconnected, .. } => resume = None,
                         Incoming::Message { data, sequence_id, from_user_id, group, .. } => {
                             if let Some(id) = sequence_id
                                 && tracker.receive(id) == Receipt::Duplicate
@@ -227,6 +338,11 @@ async fn run(
                                         let _ = p.reply.send(Ok(reply));
                                     }
                                 }
+                                Ok(ServerEvent::Ready {}) => {
+                                    if awaiting_ready.take().is_some() {
+                                        let _ = events.send(SessionEvent::NewConnection);
+                                    }
+                                }
                                 Ok(event) => {
                                     let _ = events.send(SessionEvent::Server(event));
                                 }
@@ -237,21 +353,39 @@ async fn run(
                     }
                 }
                 request = requests.recv() => {
-                    let Some((event, reply)) = request else {
-                        let _ = socket.close(None).await;
-                        break Some("the app closed the session".to_owned());
+                    let (event, reply) = match request {
+                        Some(Command::Request(event, reply)) => (event, reply),
+                        Some(Command::Publish { group, data, at }) => {
+                            if at.elapsed() > PUBLISH_MAX_AGE {
+                                continue;
+                            }
+                            ack_id += 1;
+                            let out = Request::SendToGroup { group, ack_id, no_echo: true, data_type: "json", data };
+                            if socket.send(Message::Text(out.to_text().into())).await.is_err() {
+                                break None;
+                            }
+                            continue;
+                        }
+                        Some(Command::Close) | None => {
+                            let _ = socket.close(None).await;
+                            break Some("the app closed the session".to_owned());
+                        }
                     };
                     let id = format!("q{next_request}");
                     next_request += 1;
                     let request = ClientRequest { request_id: Some(id.clone()), event };
                     ack_id += 1;
                     let out = Request::event(request.event_name(), ack_id, request.body());
-                    pending.insert(id, Pending { request, reply, sent_at: Instant::now() });
+                    pending.insert(id, Pending { request, ack_id, reply, sent_at: Instant::now() });
                     if socket.send(Message::Text(out.to_text().into())).await.is_err() {
                         break None;
                     }
                 }
                 _ = ack_tick.tick() => {
+                    if awaiting_ready.is_some_and(|since| since.elapsed() > READY_PATIENCE) {
+                        awaiting_ready = None;
+                        let _ = events.send(SessionEvent::NewConnection);
+                    }
                     if let Some(seq) = tracker.ack_due(Instant::now()) {
                         let out = Request::SequenceAck { sequence_id: seq };
                         if socket.send(Message::Text(out.to_text().into())).await.is_err() {
@@ -268,6 +402,12 @@ async fn run(
                         if let Some(p) = pending.remove(&id) {
                             let _ = p.reply.send(Err(Error::Timeout));
                         }
+                    }
+                }
+                _ = wake_tick.tick() => {
+                    if wake.tick(Instant::now(), SystemTime::now()) {
+                        tracing::info!("the machine slept: reconnecting");
+                        break None;
                     }
                 }
                 _ = ping.tick() => {
