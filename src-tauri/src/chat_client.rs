@@ -267,7 +267,8 @@ impl SignedIn {
     /// Signs out: closes the session and, when `revoke`, revokes the refresh token where the
     /// provider allows it (`Ok(true)`). The caller deletes the keyring entry.
     pub async fn sign_out(&self, revoke: bool) -> Result<bool, Error> {
-        self.session.close().await;
+        // A clean close when connected; offline there is nothing to close, so do not wait long.
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.session.close()).await;
         let refresh = self.inner.lock_tokens().refresh_token.clone();
         match (revoke, refresh) {
             (true, Some(token)) => Ok(self.inner.login.revoke(&token).await?),

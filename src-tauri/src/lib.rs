@@ -90,6 +90,7 @@ pub fn run() {
             app.manage(state::SessionState::default());
             app.manage(tray::TrayState::build(app.handle()));
             app.manage(options.clone());
+            exit_on_signals(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -137,12 +138,44 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
-        if let tauri::RunEvent::Exit = event
-            && let Some(backend) = handle.try_state::<backend::Backend>()
-        {
-            backend.shutdown();
+        if let tauri::RunEvent::Exit = event {
+            // Close the session cleanly, so others see this user leave at once.
+            if let Some(session) = handle.try_state::<state::SessionState>() {
+                tauri::async_runtime::block_on(async {
+                    if let Some(active) = session.active.read().await.as_ref() {
+                        let _ = active.signed.sign_out(false).await;
+                    }
+                });
+            }
+            if let Some(backend) = handle.try_state::<backend::Backend>() {
+                backend.shutdown();
+            }
         }
     });
+}
+
+/// SIGTERM (logout, `kill`, a test driver) and SIGINT (Ctrl+C in a terminal) quit like the
+/// tray's Quit: through the app's exit, which closes the session and the embedded backend.
+fn exit_on_signals(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("cannot listen for termination signals");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("asked to quit");
+        app.exit(0);
+    });
+    #[cfg(not(unix))]
+    let _ = app;
 }
 
 /// Brings the main window to the front (a second launch of the app lands here).

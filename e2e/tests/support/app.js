@@ -56,7 +56,7 @@ async function waitForDriver(url, child, timeoutMs) {
  * `args` go to the app's command line (WebKitWebDriver does not pass `env` on to the app; `env`
  * only reaches tauri-driver and the driver).
  */
-export async function launchApp({ env = {}, args = [] } = {}) {
+export async function launchApp({ env = {}, args = [], name = 'app' } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true })
   const port = await freePort()
   const nativePort = await freePort()
@@ -90,11 +90,13 @@ export async function launchApp({ env = {}, args = [] } = {}) {
   async function stop() {
     try {
       // The last thing the window showed, pass or fail: the first place to look when a test fails.
-      await withTimeout(saveScreenshot(driver, 'last-frame'), 10_000, 'screenshot').catch(() => {})
+      await withTimeout(saveScreenshot(driver, `${name}-last-frame`), 10_000, 'screenshot').catch(
+        () => {},
+      )
       await withTimeout(driver.quit(), 20_000, 'quitting the app').catch(() => {})
     } finally {
       tauriDriver.kill('SIGTERM')
-      writeFileSync(join(ARTIFACTS, 'tauri-driver.log'), log.join(''))
+      writeFileSync(join(ARTIFACTS, `${name}.log`), log.join(''))
     }
   }
   return { driver, stop }

@@ -107,8 +107,9 @@ struct Pending {
 enum Command {
     /// A client event; the backend's reply goes to the oneshot.
     Request(ClientEvent, oneshot::Sender<Result<Reply, Error>>),
-    /// Close the socket and stop.
-    Close,
+    /// Close the socket (a clean close: the hub ends the connection at once, so others see the
+    /// user leave without waiting out the resume window) and stop; the oneshot says it is done.
+    Close(oneshot::Sender<()>),
     /// An ephemeral publish to a group, dropped if it could not go out soon enough to matter.
     Publish {
         group: String,
@@ -162,7 +163,10 @@ impl Session {
 
     /// Closes the connection for good (sign-out); pending requests fail with [`Error::Closed`].
     pub async fn close(&self) {
-        let _ = self.requests.send(Command::Close).await;
+        let (done, closed) = oneshot::channel();
+        if self.requests.send(Command::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
     }
 
     /// Publishes `data` to `group` without waiting (typing signals); stale ones are dropped.
@@ -366,7 +370,12 @@ async fn run(
                             }
                             continue;
                         }
-                        Some(Command::Close) | None => {
+                        Some(Command::Close(done)) => {
+                            let _ = socket.close(None).await;
+                            let _ = done.send(());
+                            break Some("the app closed the session".to_owned());
+                        }
+                        None => {
                             let _ = socket.close(None).await;
                             break Some("the app closed the session".to_owned());
                         }
