@@ -14,9 +14,10 @@ CARGO_FEATURES=(--features chatr-desktop/custom-protocol)
 BUILD_DEBS=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev)
 # Debian packages the tests need on top: a virtual display and session bus, the WebKit WebDriver,
-# Chromium for the UI tests, ImageMagick for screenshots, and a Secret Service for the keyring tests.
+# Chromium for the UI tests, ImageMagick for screenshots, a Secret Service and the kernel keyring's
+# tool for the keyring tests, and a notification server for the notification tests.
 TEST_DEBS=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver chromium imagemagick xdotool x11-utils
-  gnome-keyring)
+  gnome-keyring keyutils dunst libnotify-bin)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

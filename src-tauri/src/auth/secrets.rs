@@ -1,6 +1,11 @@
 //! Refresh tokens in the OS keyring (Secret Service on Linux, Credential Manager on Windows,
 //! Keychain on macOS), under the service name `chatr`: one entry per remembered account. Nothing
 //! secret is ever written to a file; the list of accounts (names, ids) lives in the app's settings.
+//!
+//! Linux without a Secret Service (a bare window manager, a headless box, WSL) falls back to the
+//! kernel keyring (keyutils): the token then lives until logout or reboot, so silent sign-in works
+//! for the rest of the login session instead of never. Reads look in both stores.
+//!
 //! Keyring calls block (D-Bus round trips): call them from a blocking task.
 
 /// The keyring service every Chatr secret is filed under.
@@ -38,30 +43,73 @@ impl Secrets {
         }
     }
 
+    /// The platform's keyring entry (the Secret Service on Linux).
     fn entry(&self, account: &str) -> Result<keyring::Entry, Error> {
         Ok(keyring::Entry::new(&self.service, account)?)
     }
 
+    /// The kernel keyring's entry for `account` (Linux only).
+    #[cfg(target_os = "linux")]
+    fn kernel_entry(&self, account: &str) -> Result<keyring::Entry, Error> {
+        let credential =
+            keyring::keyutils::KeyutilsCredential::new_with_target(None, &self.service, account)?;
+        Ok(keyring::Entry::new_with_credential(Box::new(credential)))
+    }
+
     /// Saves (or replaces) the refresh token of `account`.
     pub fn save(&self, account: &str, refresh_token: &str) -> Result<(), Error> {
-        Ok(self.entry(account)?.set_password(refresh_token)?)
+        let saved = self
+            .entry(account)
+            .and_then(|entry| Ok(entry.set_password(refresh_token)?));
+        #[cfg(target_os = "linux")]
+        if let Err(err) = &saved {
+            tracing::info!(cause = %err, "no Secret Service; keeping the sign-in in the kernel keyring until logout");
+            return Ok(self.kernel_entry(account)?.set_password(refresh_token)?);
+        }
+        saved
     }
 
     /// The refresh token of `account`, if one is saved.
     pub fn load(&self, account: &str) -> Result<Option<String>, Error> {
-        match self.entry(account)?.get_password() {
-            Ok(token) => Ok(Some(token)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(err) => Err(err.into()),
+        let found = self.entry(account).and_then(|entry| read(&entry));
+        #[cfg(target_os = "linux")]
+        if !matches!(found, Ok(Some(_))) {
+            return match (found, self.kernel_entry(account).and_then(|e| read(&e))) {
+                (_, Ok(token)) => Ok(token),
+                (Ok(None), Err(_)) => Ok(None),
+                // Neither store could be read: report the platform store's failure.
+                (Err(err), Err(_)) | (Ok(Some(_)), Err(err)) => Err(err),
+            };
         }
+        found
     }
 
-    /// Forgets `account`'s token (sign-out). Forgetting what is not there is not an error.
+    /// Forgets `account`'s token (sign-out) wherever it is. Forgetting what is not there is not an
+    /// error.
     pub fn delete(&self, account: &str) -> Result<(), Error> {
-        match self.entry(account)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(err) => Err(err.into()),
+        let deleted = self.entry(account).and_then(|entry| remove(&entry));
+        #[cfg(target_os = "linux")]
+        {
+            let kernel = self.kernel_entry(account).and_then(|entry| remove(&entry));
+            return deleted.or(kernel);
         }
+        #[allow(unreachable_code)]
+        deleted
+    }
+}
+
+fn read(entry: &keyring::Entry) -> Result<Option<String>, Error> {
+    match entry.get_password() {
+        Ok(token) => Ok(Some(token)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn remove(entry: &keyring::Entry) -> Result<(), Error> {
+    match entry.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -161,6 +209,57 @@ mod tests {
             let _ = self.bus.wait();
             let _ = std::fs::remove_dir_all(&self.home);
         }
+    }
+
+    /// Without a Secret Service (no session bus at all), tokens go to the kernel keyring. Run in a
+    /// fresh session keyring (`keyctl session -`) so nothing touches the caller's: the test starts
+    /// itself again under `keyctl` and does the work in that child.
+    #[test]
+    fn without_a_secret_service_the_kernel_keyring_keeps_the_token() {
+        const CHILD: &str = "CHATR_KEYCTL_CHILD";
+        if std::env::var_os(CHILD).is_none() {
+            let status = Command::new("keyctl")
+                .args(["session", "-"])
+                .arg(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "auth::secrets::tests::without_a_secret_service_the_kernel_keyring_keeps_the_token",
+                    "--nocapture",
+                ])
+                .env(CHILD, "1")
+                .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/chatr-no-bus")
+                .status()
+                .expect("keyctl must be installed (Debian package keyutils)");
+            assert!(
+                status.success(),
+                "the test in a fresh session keyring failed"
+            );
+            return;
+        }
+        let secrets = Secrets::with_service("chatr-kernel-test");
+        let account = account_key("http://127.0.0.1:7071", "local", "local:k");
+        assert_eq!(secrets.load(&account).unwrap(), None);
+        secrets.save(&account, "refresh-k").unwrap();
+        assert_eq!(
+            secrets.load(&account).unwrap().as_deref(),
+            Some("refresh-k")
+        );
+        // It really is in the kernel's keyring, where `keyctl` finds it by its description.
+        let found = Command::new("keyctl")
+            .args([
+                "search",
+                "@s",
+                "user",
+                &format!("keyring-rs:{account}@chatr-kernel-test"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            found.status.success(),
+            "not in the session keyring: {found:?}"
+        );
+        secrets.delete(&account).unwrap();
+        assert_eq!(secrets.load(&account).unwrap(), None);
     }
 
     #[test]
