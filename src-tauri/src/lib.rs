@@ -93,13 +93,22 @@ pub fn run() {
             exit_on_signals(app.handle().clone());
             Ok(())
         })
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Focused(focused) = event {
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::Focused(focused) => {
                 let focused = *focused;
                 window
                     .state::<state::SessionState>()
                     .set_view(|view| view.focused = focused);
             }
+            // Close to the tray: the app keeps its session (and notifications) until Quit. A
+            // second launch brings the window back where there is no tray to click.
+            tauri::WindowEvent::CloseRequested { api, .. } => {
+                api.prevent_close();
+                if let Err(err) = window.hide() {
+                    tracing::warn!(cause = %err, "cannot hide the window");
+                }
+            }
+            _ => {}
         })
         // Registering a command: here, build.rs COMMANDS and capabilities/main.json.
         .invoke_handler(tauri::generate_handler![
