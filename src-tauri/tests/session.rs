@@ -411,8 +411,8 @@ async fn two_people_exchange_1000_messages_through_closes_and_cuts() {
 type BoxedReply = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// The backend (and its embedded hub) restarts: the app's session cannot resume, signs in again
-/// with its refresh token, connects to the new hub and fetches from history what was sent while
-/// it was away — each message exactly once.
+/// with its refresh token, connects to the new hub, sends what it queued while offline, and
+/// fetches from history what was sent while it was away — each message exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_backend_restart_the_app_reconnects_and_fills_the_gap() {
     let dir = std::env::temp_dir().join(format!("chatr-restart-{}", std::process::id()));
@@ -454,7 +454,7 @@ async fn after_a_backend_restart_the_app_reconnects_and_fills_the_gap() {
     .await
     .unwrap();
     for i in 1..=5 {
-        send(&mut ada_socket, &chat_id, i).await;
+        assert_eq!(send(&mut ada_socket, &chat_id, i).await, i);
     }
     bob_seen.wait_for(5, Duration::from_secs(20)).await;
 
@@ -462,6 +462,19 @@ async fn after_a_backend_restart_the_app_reconnects_and_fills_the_gap() {
     drop(ada_socket);
     local.stop();
     drop(local);
+    // Bob writes while the server is away: the message waits in his app's queue.
+    let queued = tokio::spawn({
+        let bob = bob.clone();
+        let chat_id = chat_id.clone();
+        async move {
+            bob.request(ClientEvent::SendMessage {
+                chat_id,
+                client_key: "bob-offline".into(),
+                text: "sent while the server was down".into(),
+            })
+            .await
+        }
+    });
     let local = loop {
         match chatr_backend::local::start(
             address,
@@ -484,8 +497,10 @@ async fn after_a_backend_restart_the_app_reconnects_and_fills_the_gap() {
     for i in 6..=25 {
         send(&mut ada_socket, &chat_id, i).await;
     }
-    bob_seen.wait_for(25, Duration::from_secs(60)).await;
-    bob_seen.assert_exactly_once(&chat_id, 25);
+    let stored = queued.await.unwrap().unwrap().message.unwrap();
+    assert_eq!(stored.client_key, "bob-offline");
+    bob_seen.wait_for(26, Duration::from_secs(60)).await;
+    bob_seen.assert_exactly_once(&chat_id, 26);
     assert!(
         bob_seen
             .new_connections
@@ -538,12 +553,13 @@ async fn request(socket: &mut ChatSocket, event: &str, data: Value) -> Value {
     }
 }
 
-async fn send(socket: &mut ChatSocket, chat_id: &str, i: u64) {
+/// Sends message number `i` and returns the seq the backend gave it.
+async fn send(socket: &mut ChatSocket, chat_id: &str, i: u64) -> u64 {
     let reply = request(
         socket,
         "sendMessage",
         json!({ "chatId": chat_id, "clientKey": format!("k{i}"), "text": format!("m{i}") }),
     )
     .await;
-    assert_eq!(reply["message"]["seq"], i);
+    reply["message"]["seq"].as_u64().unwrap()
 }
