@@ -25,6 +25,7 @@ mod api;
 pub mod azure_identity;
 pub mod chat;
 mod chat_service;
+mod error;
 pub mod events;
 pub mod hub_client;
 pub mod identity;

@@ -4,8 +4,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use chatr_protocol::{Chat, ChatKind, ChatView, Message, User};
 use serde::Deserialize;
 
@@ -13,61 +11,48 @@ use super::extract::QueryParams;
 use super::session::Session;
 use crate::AppState;
 use crate::chat_service::user_view;
+use crate::error::ApiError;
 use crate::store::{self, Page};
 
 /// Default page size of history.
 const DEFAULT_LIMIT: usize = 50;
 
-fn failure(status: StatusCode, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
-}
-
-fn internal<E: std::fmt::Display>(err: E) -> Response {
-    tracing::error!(cause = %err, "request failed");
-    failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")
-}
-
 /// `GET /api/me`
 #[utoipa::path(get, path = "/api/me", tag = "chat", security(("session" = [])),
-    responses((status = 200, description = "The caller", body = User), (status = 401, description = "No valid session token", body = super::openapi::ApiError)))]
-pub(crate) async fn me(State(state): State<AppState>, session: Session) -> Response {
-    match user_view(state.shared(), &session.user_id).await {
-        Ok(user) => Json(user).into_response(),
-        Err(_) => failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
-    }
+    responses((status = 200, description = "The caller", body = User), (status = 401, description = "No valid session token", body = crate::error::ErrorBody)))]
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(user_view(state.shared(), &session.user_id).await?))
 }
 
 /// `GET /api/users`: everyone, with presence.
 #[utoipa::path(get, path = "/api/users", tag = "chat", security(("session" = [])),
-    responses((status = 200, description = "Every user, with presence", body = Vec<User>), (status = 401, description = "No valid session token", body = super::openapi::ApiError)))]
-pub(crate) async fn users(State(state): State<AppState>, _session: Session) -> Response {
+    responses((status = 200, description = "Every user, with presence", body = Vec<User>), (status = 401, description = "No valid session token", body = crate::error::ErrorBody)))]
+pub(crate) async fn users(
+    State(state): State<AppState>,
+    _session: Session,
+) -> Result<Json<Vec<User>>, ApiError> {
     let shared = state.shared();
-    let records = match shared.store.users().await {
-        Ok(records) => records,
-        Err(err) => return internal(err),
-    };
+    let records = shared.store.users().await?;
     let mut users: Vec<User> = Vec::with_capacity(records.len());
     for record in records {
-        match user_view(shared, &record.id).await {
-            Ok(user) => users.push(user),
-            Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
-        }
+        users.push(user_view(shared, &record.id).await?);
     }
-    Json(users).into_response()
+    Ok(Json(users))
 }
 
 /// `GET /api/chats`: every group chat, and the caller's private chats named after the other user.
 #[utoipa::path(get, path = "/api/chats", tag = "chat", security(("session" = [])),
-    responses((status = 200, description = "Group chats and the caller's private chats", body = Vec<ChatView>), (status = 401, description = "No valid session token", body = super::openapi::ApiError)))]
-pub(crate) async fn chats(State(state): State<AppState>, session: Session) -> Response {
+    responses((status = 200, description = "Group chats and the caller's private chats", body = Vec<ChatView>), (status = 401, description = "No valid session token", body = crate::error::ErrorBody)))]
+pub(crate) async fn chats(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<ChatView>>, ApiError> {
     let shared = state.shared();
-    let (groups, mine) = match (
-        shared.store.group_chats().await,
-        shared.store.chats_of(&session.user_id).await,
-    ) {
-        (Ok(g), Ok(m)) => (g, m),
-        (Err(err), _) | (_, Err(err)) => return internal(err),
-    };
+    let groups = shared.store.group_chats().await?;
+    let mine = shared.store.chats_of(&session.user_id).await?;
     let member_of: std::collections::HashSet<&str> =
         mine.iter().map(|c| c.chat.id.as_str()).collect();
     let mut views: Vec<ChatView> = groups
@@ -92,10 +77,9 @@ pub(crate) async fn chats(State(state): State<AppState>, session: Session) -> Re
                 }
             })
             .unwrap_or_default();
-        let name = match shared.store.user(&other).await {
-            Ok(Some(user)) => user.name,
-            Ok(None) => other,
-            Err(err) => return internal(err),
+        let name = match shared.store.user(&other).await? {
+            Some(user) => user.name,
+            None => other,
         };
         views.push(ChatView {
             chat: Chat {
@@ -105,29 +89,24 @@ pub(crate) async fn chats(State(state): State<AppState>, session: Session) -> Re
             member: true,
         });
     }
-    Json(views).into_response()
+    Ok(Json(views))
 }
 
 /// Whether the caller may see the chat: members always; anyone, for group chats' member lists.
-async fn visible(state: &AppState, chat: &str, user: &str, history: bool) -> Result<(), Response> {
+async fn visible(state: &AppState, chat: &str, user: &str, history: bool) -> Result<(), ApiError> {
     let shared = state.shared();
     let record = match shared.store.chat(chat).await {
         Ok(record) => record,
         // An id that cannot even be a key names no chat.
         Err(store::Error::Invalid(_)) => None,
-        Err(err) => return Err(internal(err)),
+        Err(err) => return Err(err.into()),
     };
-    let Some(record) = record else {
-        return Err(failure(StatusCode::NOT_FOUND, "no such chat"));
-    };
-    let member = shared.store.is_member(chat, user).await.map_err(internal)?;
+    let record = record.ok_or(ApiError::NotFound("no such chat"))?;
+    let member = shared.store.is_member(chat, user).await?;
     if member || (!history && record.chat.kind == ChatKind::Group) {
         Ok(())
     } else {
-        Err(failure(
-            StatusCode::FORBIDDEN,
-            "you are not a member of this chat",
-        ))
+        Err(ApiError::Forbidden("you are not a member of this chat"))
     }
 }
 
@@ -136,31 +115,23 @@ async fn visible(state: &AppState, chat: &str, user: &str, history: bool) -> Res
     params(("id" = String, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat's members, with presence", body = Vec<User>),
-        (status = 401, description = "No valid session token", body = super::openapi::ApiError),
-        (status = 403, description = "A private chat of others", body = super::openapi::ApiError),
-        (status = 404, description = "No such chat", body = super::openapi::ApiError),
+        (status = 401, description = "No valid session token", body = crate::error::ErrorBody),
+        (status = 403, description = "A private chat of others", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chat", body = crate::error::ErrorBody),
     ))]
 pub(crate) async fn members(
     State(state): State<AppState>,
     session: Session,
     Path(chat): Path<String>,
-) -> Response {
-    if let Err(refused) = visible(&state, &chat, &session.user_id, false).await {
-        return refused;
-    }
+) -> Result<Json<Vec<User>>, ApiError> {
+    visible(&state, &chat, &session.user_id, false).await?;
     let shared = state.shared();
-    let ids = match shared.store.members(&chat).await {
-        Ok(ids) => ids,
-        Err(err) => return internal(err),
-    };
+    let ids = shared.store.members(&chat).await?;
     let mut users = Vec::with_capacity(ids.len());
     for id in ids {
-        match user_view(shared, &id).await {
-            Ok(user) => users.push(user),
-            Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
-        }
+        users.push(user_view(shared, &id).await?);
     }
-    Json(users).into_response()
+    Ok(Json(users))
 }
 
 /// History paging: `before` (older than), `after` (newer than), `limit` (1–200, default 50).
@@ -181,20 +152,20 @@ pub(crate) struct HistoryQuery {
     params(("id" = String, Path, description = "The chat"), HistoryQuery),
     responses(
         (status = 200, description = "A page of history, oldest first", body = Vec<Message>),
-        (status = 400, description = "Bad paging parameters", body = super::openapi::ApiError),
-        (status = 401, description = "No valid session token", body = super::openapi::ApiError),
-        (status = 403, description = "Not a member of the chat", body = super::openapi::ApiError),
-        (status = 404, description = "No such chat", body = super::openapi::ApiError),
+        (status = 400, description = "Bad paging parameters", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid session token", body = crate::error::ErrorBody),
+        (status = 403, description = "Not a member of the chat", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chat", body = crate::error::ErrorBody),
     ))]
 pub(crate) async fn messages(
     State(state): State<AppState>,
     session: Session,
     Path(chat): Path<String>,
     QueryParams(query): QueryParams<HistoryQuery>,
-) -> Response {
+) -> Result<Json<Vec<Message>>, ApiError> {
     let page = match (query.before, query.after) {
         (Some(_), Some(_)) => {
-            return failure(StatusCode::BAD_REQUEST, "use before or after, not both");
+            return Err(ApiError::BadRequest("use before or after, not both".into()));
         }
         (Some(seq), None) => Page::Before(seq),
         (None, Some(seq)) => Page::After(seq),
@@ -202,13 +173,10 @@ pub(crate) async fn messages(
     };
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > store::MAX_PAGE {
-        return failure(StatusCode::BAD_REQUEST, "limit must be 1 to 200");
+        return Err(ApiError::BadRequest("limit must be 1 to 200".into()));
     }
-    if let Err(refused) = visible(&state, &chat, &session.user_id, true).await {
-        return refused;
-    }
-    match state.shared().store.messages(&chat, page, limit).await {
-        Ok(messages) => Json::<Vec<Message>>(messages).into_response(),
-        Err(err) => internal(err),
-    }
+    visible(&state, &chat, &session.user_id, true).await?;
+    Ok(Json(
+        state.shared().store.messages(&chat, page, limit).await?,
+    ))
 }

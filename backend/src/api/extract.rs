@@ -8,17 +8,15 @@ use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// A bad request to the chat API.
+use crate::error::ApiError;
+
+/// A malformed request to the chat API: [`ApiError::BadRequest`] with axum's explanation.
 #[derive(Debug)]
 pub(crate) struct BadRequest(String);
 
 impl IntoResponse for BadRequest {
     fn into_response(self) -> Response {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(super::openapi::ApiError { error: self.0 }),
-        )
-            .into_response()
+        ApiError::BadRequest(self.0).into_response()
     }
 }
 

@@ -283,7 +283,7 @@ pub(crate) struct VerifyForm {
 #[utoipa::path(get, path = "/api/auth/local/verify", tag = "local sign-in", params(VerifyQuery),
     responses(
         (status = 200, description = "The verification page", content_type = "text/html", body = String),
-        (status = 400, description = "A malformed query", body = super::openapi::ApiError),
+        (status = 400, description = "A malformed query", body = crate::error::ErrorBody),
         (status = 404, description = "Local sign-in is off"),
     ))]
 pub(crate) async fn verify_page(
@@ -306,7 +306,7 @@ pub(crate) async fn verify_page(
     responses(
         (status = 200, description = "Approved or refused", content_type = "text/html", body = String),
         (status = 400, description = "Unknown code or unusable name: the form again; a malformed form: a JSON error",
-            content((String = "text/html"), (super::openapi::ApiError = "application/json"))),
+            content((String = "text/html"), (crate::error::ErrorBody = "application/json"))),
         (status = 404, description = "Local sign-in is off"),
     ))]
 pub(crate) async fn verify_submit(

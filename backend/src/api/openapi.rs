@@ -6,14 +6,7 @@ use std::sync::OnceLock;
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// Every error of the chat API: `{"error": "what went wrong, in words"}`.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub(crate) struct ApiError {
-    /// What went wrong, for people.
-    pub error: String,
-}
+use utoipa::{Modify, OpenApi};
 
 /// Declares the `session` bearer scheme (the token from `POST /api/token`).
 struct SessionAuth;
@@ -54,7 +47,7 @@ impl Modify for SessionAuth {
         super::local_signin::verify_submit,
         crate::events::handler::event_handler,
     ),
-    components(schemas(ApiError)),
+    components(schemas(crate::error::ErrorBody)),
     modifiers(&SessionAuth)
 )]
 struct ApiDoc;

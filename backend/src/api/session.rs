@@ -2,13 +2,13 @@
 //! a handler cannot forget to check who is calling. The user comes from a backend session token
 //! (`Authorization: Bearer`), never from the request's query or body.
 
-use axum::Json;
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
+use crate::error::ApiError;
 use crate::identity::tokens::Kind;
 
 /// The verified caller.
@@ -18,19 +18,13 @@ pub(crate) struct Session {
     pub(crate) user_id: String,
 }
 
-/// A refused request: 401 with a JSON error.
+/// A refused request: [`ApiError::Unauthorized`].
 #[derive(Debug)]
 pub(crate) struct Unauthorized;
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
-        (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(
-                serde_json::json!({ "error": "sign in first: a valid session token is required" }),
-            ),
-        )
+        ApiError::Unauthorized("sign in first: a valid session token is required".into())
             .into_response()
     }
 }

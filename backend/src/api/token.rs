@@ -6,12 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use chatr_protocol::TokenRequest;
 
 use super::extract::JsonBody;
 use crate::AppState;
+use crate::error::ApiError;
 use crate::identity::VerifiedUser;
 use crate::identity::providers::Refused;
 use crate::identity::tokens::Kind;
@@ -20,23 +19,19 @@ use crate::store::UserRecord;
 /// How long a Web PubSub client URL is valid for connecting (an open connection outlives it).
 const CLIENT_URL_TTL: Duration = Duration::from_secs(3600);
 
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
-}
-
 /// `POST /api/token`
 #[utoipa::path(post, path = "/api/token", tag = "sign-in", request_body = TokenRequest,
     responses(
         (status = 200, description = "Signed in: the Web PubSub client URL and a session token", body = chatr_protocol::SignIn),
-        (status = 400, description = "A malformed request, or an unknown or disabled provider", body = super::openapi::ApiError),
-        (status = 401, description = "The provider token is invalid or expired", body = super::openapi::ApiError),
-        (status = 502, description = "The provider could not be reached", body = super::openapi::ApiError),
-        (status = 503, description = "No Web PubSub hub is configured", body = super::openapi::ApiError),
+        (status = 400, description = "A malformed request, or an unknown or disabled provider", body = crate::error::ErrorBody),
+        (status = 401, description = "The provider token is invalid or expired", body = crate::error::ErrorBody),
+        (status = 502, description = "The provider could not be reached", body = crate::error::ErrorBody),
+        (status = 503, description = "No Web PubSub hub is configured", body = crate::error::ErrorBody),
     ))]
 pub(crate) async fn exchange(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<TokenRequest>,
-) -> Response {
+) -> Result<Json<chatr_protocol::SignIn>, ApiError> {
     let shared = state.shared();
     let verified = match request.provider.as_str() {
         "local" if shared.local_grants.is_some() => shared
@@ -51,79 +46,44 @@ pub(crate) async fn exchange(
         "local" => Err(Refused::Unknown),
         name => shared.providers.verify(name, &request.token).await,
     };
-    let claims = match verified {
-        Ok(user) => user,
-        Err(refused) => {
-            let status = match refused {
-                Refused::Unknown => StatusCode::BAD_REQUEST,
-                Refused::Invalid => StatusCode::UNAUTHORIZED,
-                Refused::Unreachable => StatusCode::BAD_GATEWAY,
-            };
-            return refuse(status, &refused.to_string());
-        }
-    };
-    let Some(hub) = &shared.hub else {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no Web PubSub hub is configured",
-        );
-    };
+    let claims = verified.map_err(|refused| match refused {
+        Refused::Unknown => ApiError::BadRequest(refused.to_string()),
+        Refused::Invalid => ApiError::Unauthorized(refused.to_string()),
+        Refused::Unreachable => ApiError::BadGateway(refused.to_string()),
+    })?;
+    let hub = shared
+        .hub
+        .as_ref()
+        .ok_or(ApiError::Unavailable("no Web PubSub hub is configured"))?;
     let record = UserRecord {
         id: claims.id.clone(),
         name: claims.name.clone(),
         provider: claims.provider.clone(),
     };
-    if let Err(err) = shared.store.upsert_user(&record).await {
-        tracing::error!(cause = %err, "cannot store the user");
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "cannot sign in right now",
-        );
-    }
+    shared.store.upsert_user(&record).await?;
     let profile = [
         ("name", claims.name.as_str()),
         ("provider", claims.provider.as_str()),
     ];
-    let url = match hub
+    let url = hub
         .client_url(&claims.id, &[], &profile, CLIENT_URL_TTL)
         .await
-    {
-        Ok(url) => url,
-        Err(err) => {
-            tracing::error!(cause = %err, "cannot mint a client URL");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot sign in right now",
-            );
-        }
-    };
-    let session = shared.tokens.issue(
-        Kind::Session,
-        &claims.id,
-        &claims.name,
-        &claims.provider,
-        SystemTime::now(),
-    );
-    let Ok(session_token) = session else {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "cannot sign in right now",
-        );
-    };
-    let user = match crate::chat_service::user_view(shared, &claims.id).await {
-        Ok(user) => user,
-        Err(_) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot sign in right now",
-            );
-        }
-    };
-    Json(chatr_protocol::SignIn {
+        .map_err(ApiError::internal)?;
+    let session_token = shared
+        .tokens
+        .issue(
+            Kind::Session,
+            &claims.id,
+            &claims.name,
+            &claims.provider,
+            SystemTime::now(),
+        )
+        .map_err(ApiError::internal)?;
+    let user = crate::chat_service::user_view(shared, &claims.id).await?;
+    Ok(Json(chatr_protocol::SignIn {
         user,
         url: url.to_string(),
         session_token,
         expires_in: Kind::Session.lifetime().as_secs(),
-    })
-    .into_response()
+    }))
 }
