@@ -113,3 +113,51 @@ async fn an_unreachable_provider_is_reported_as_offline() {
     let err = login.start().await.unwrap_err();
     assert!(matches!(err, Error::Offline(_)), "{err}");
 }
+
+/// RFC 8628 §3.5: polling faster than the provider's `interval` gets `slow_down`, and the app then
+/// waits 5 s longer between polls. The injected sleep records each wait and skips it, so the test
+/// polls too fast on purpose and sees the app back off.
+#[tokio::test]
+async fn slow_down_makes_the_app_poll_less_often() {
+    let url = backend(|config| config.grant_timing.interval = Duration::from_secs(2)).await;
+    let login = DeviceLogin::new(Provider::local(&url)).unwrap();
+    let (pending, details) = login.start().await.unwrap();
+    let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
+    let recorded = waits.clone();
+    let polling = tokio::spawn({
+        let login = login.clone();
+        async move {
+            login
+                .wait(&details, move |wait| {
+                    recorded.lock().unwrap().push(wait);
+                    // Far shorter than asked: the provider will say slow_down.
+                    tokio::time::sleep(Duration::from_millis(20))
+                })
+                .await
+        }
+    });
+    // Let a few polls happen, then approve; slept-out intervals are not enforced by the test.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    answer(
+        &pending.verification_uri,
+        &pending.user_code,
+        "Ada",
+        "approve",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    polling.abort();
+    let waits = waits.lock().unwrap().clone();
+    assert!(waits.len() >= 2, "the app kept polling: {waits:?}");
+    assert_eq!(
+        waits[0],
+        Duration::from_secs(2),
+        "the provider's interval first"
+    );
+    assert!(
+        waits
+            .windows(2)
+            .any(|w| w[1] >= w[0] + Duration::from_secs(5)),
+        "slow_down added 5 s to the wait: {waits:?}"
+    );
+}
