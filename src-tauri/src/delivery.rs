@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chatr_protocol::client_event::ClientEvent;
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager};
 
 use crate::chat_client::SignedIn;
 use crate::dispatch::Outlet;
@@ -30,9 +30,18 @@ impl Outlet for AppOutlet {
             } => Some(detail.clone()),
             _ => None,
         };
+        let alerts = self.app.try_state::<crate::notify::alerts::Alerts>();
+        let (me, idle) = (&self.signed.user.id, self.idle.load(Ordering::SeqCst));
+        if let Some(alerts) = &alerts {
+            alerts.on_ui_event(&self.app, &event, me, idle);
+        }
         ui_event::emit(&self.app, event);
         if let Some(reason) = ended {
-            ui_event::emit(&self.app, UiEvent::SignedOut { reason });
+            let signed_out = UiEvent::SignedOut { reason };
+            if let Some(alerts) = &alerts {
+                alerts.on_ui_event(&self.app, &signed_out, me, idle);
+            }
+            ui_event::emit(&self.app, signed_out);
         }
     }
 

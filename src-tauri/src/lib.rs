@@ -6,7 +6,10 @@
 //!   configured remote one) and the HTTP calls to it. Plain Rust, tested without a window.
 //! - [`idle`]: OS-level idle detection (pure policy + one source per OS behind `cfg`).
 //! - [`realtime`]: the hub session's protocol pieces: frames, sequence acks, backoff, wake detection.
-//! - [`tray_model`]: what the tray shows (unread badge, tooltip, status), pure.
+//! - [`tray_model`]: what the tray shows (unread badge, tooltip, status, menu), pure.
+//! - [`unread`]: unread counts per chat, pure.
+//! - [`notify`]: which pushes become OS notifications (pure), the desktop notifier, and
+//!   `notify::alerts`, the managed state tying unread counts, notifications and the tray together.
 //! - `tray`: the tray icon and menu, rendered from the model.
 //! - [`chat_client`]: sign-in (local, device code, silent), the REST calls and the realtime session
 //!   of the signed-in user, renewing its credentials when they expire.
@@ -32,12 +35,14 @@ pub mod dispatch;
 pub mod idle;
 pub mod inbox;
 pub mod launch;
+pub mod notify;
 pub mod realtime;
 pub mod settings;
 mod state;
 mod tray;
 pub mod tray_model;
 pub mod ui_event;
+pub mod unread;
 
 use tauri::Manager;
 use tracing_subscriber::EnvFilter;
@@ -89,6 +94,22 @@ pub fn run() {
             app.manage(state::Profile::load(&dir, saved.server_url));
             app.manage(state::SessionState::default());
             app.manage(tray::TrayState::build(app.handle()));
+            app.manage(notify::alerts::Alerts::start(app.handle()));
+            // The tray's "Sign out": like the command (without forgetting the account), then
+            // tell the UI, which did not ask.
+            app.state::<tray::TrayState>().on_sign_out(|app| {
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    let (Some(profile), Some(session)) = (
+                        app.try_state::<state::Profile>(),
+                        app.try_state::<state::SessionState>(),
+                    ) else {
+                        return;
+                    };
+                    commands::auth::end_session(&app, &profile, &session, false).await;
+                    ui_event::emit(&app, ui_event::UiEvent::SignedOut { reason: None });
+                });
+            });
             app.manage(options.clone());
             exit_on_signals(app.handle().clone());
             Ok(())
@@ -99,6 +120,9 @@ pub fn run() {
                 window
                     .state::<state::SessionState>()
                     .set_view(|view| view.focused = focused);
+                if let Some(alerts) = window.try_state::<notify::alerts::Alerts>() {
+                    alerts.on_view(window.app_handle());
+                }
             }
             // Close to the tray: the app keeps its session (and notifications) until Quit. A
             // second launch brings the window back where there is no tray to click.

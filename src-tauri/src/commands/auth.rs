@@ -311,7 +311,9 @@ pub(crate) async fn end_session(
     };
     active.stop.cancel();
     session.set_view(|v| v.active_chat = None);
-    let _ = app;
+    if let Some(alerts) = app.try_state::<crate::notify::alerts::Alerts>() {
+        alerts.signed_out(app);
+    }
     let account_id = active.account_id.clone();
     match active.signed.sign_out(forget).await {
         Ok(true) => tracing::info!("refresh token revoked"),
@@ -378,7 +380,7 @@ async fn activate(
         .state::<crate::launch::LaunchOptions>()
         .idle_threshold
         .unwrap_or_else(|| Duration::from_secs(profile.settings().idle_threshold_secs));
-    watch_idle(signed.clone(), threshold, idle, stop.clone());
+    watch_idle(app.clone(), signed.clone(), threshold, idle, stop.clone());
     *session.active.write().await = Some(Active {
         signed,
         inbox,
@@ -390,6 +392,7 @@ async fn activate(
 
 /// Tells the backend when the OS reports the user idle or back, for as long as the session lives.
 fn watch_idle(
+    app: AppHandle,
     signed: Arc<SignedIn>,
     threshold: Duration,
     idle: Arc<AtomicBool>,
@@ -408,6 +411,7 @@ fn watch_idle(
         let watch = crate::idle::watcher::watch(source, policy, move |transition| {
             let signed = signed.clone();
             let idle = idle.clone();
+            let app = app.clone();
             async move {
                 tracing::info!(?transition, "idle state changed");
                 let (event, now_idle) = match transition {
@@ -415,6 +419,9 @@ fn watch_idle(
                     crate::idle::Transition::ExitIdle => (ClientEvent::UserExitIdle {}, false),
                 };
                 idle.store(now_idle, Ordering::SeqCst);
+                if let Some(alerts) = app.try_state::<crate::notify::alerts::Alerts>() {
+                    alerts.on_idle(&app, now_idle);
+                }
                 // A closed session ends the watch; a refused request does not.
                 !matches!(
                     signed.request(event).await,

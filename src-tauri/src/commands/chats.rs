@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use chatr_protocol::client_event::ClientEvent;
 use chatr_protocol::{Chat, ChatView, Message, User};
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use super::CommandError;
 use crate::chat_client::SignedIn;
 use crate::dispatch::SharedInbox;
+use crate::notify::alerts::Alerts;
 use crate::state::SessionState;
 
 /// How long `send_message` waits (offline included) before it reports `offline`. The message stays
@@ -38,16 +39,22 @@ async fn signed(state: &SessionState) -> Result<Arc<SignedIn>, CommandError> {
 #[tauri::command]
 pub(crate) async fn list_chats(
     session: State<'_, SessionState>,
+    alerts: State<'_, Alerts>,
 ) -> Result<Vec<ChatView>, CommandError> {
-    Ok(signed(&session).await?.chats().await?)
+    let chats = signed(&session).await?.chats().await?;
+    alerts.learn_chats(&chats);
+    Ok(chats)
 }
 
 /// Everyone, with presence.
 #[tauri::command]
 pub(crate) async fn list_users(
     session: State<'_, SessionState>,
+    alerts: State<'_, Alerts>,
 ) -> Result<Vec<User>, CommandError> {
-    Ok(signed(&session).await?.users().await?)
+    let users = signed(&session).await?.users().await?;
+    alerts.learn_users(&users);
+    Ok(users)
 }
 
 /// Creates a group chat.
@@ -79,7 +86,9 @@ pub(crate) async fn join_chat(
 /// Leaves a chat.
 #[tauri::command]
 pub(crate) async fn leave_chat(
+    app: AppHandle,
     session: State<'_, SessionState>,
+    alerts: State<'_, Alerts>,
     chat_id: String,
 ) -> Result<(), CommandError> {
     let (signed, inbox) = current(&session).await?;
@@ -92,6 +101,7 @@ pub(crate) async fn leave_chat(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .forget(&chat_id);
+    alerts.forget_chat(&app, &chat_id);
     Ok(())
 }
 
@@ -180,6 +190,12 @@ pub(crate) async fn send_typing(
 
 /// The chat on screen (`None`: none), for unread counts and notifications.
 #[tauri::command]
-pub(crate) fn set_active_chat(session: State<'_, SessionState>, chat_id: Option<String>) {
+pub(crate) fn set_active_chat(
+    app: AppHandle,
+    session: State<'_, SessionState>,
+    alerts: State<'_, Alerts>,
+    chat_id: Option<String>,
+) {
     session.set_view(|view| view.active_chat = chat_id);
+    alerts.on_view(&app);
 }
