@@ -37,7 +37,12 @@ test('sign in locally, create a chat and send a message', async () => {
   const users = await driver.wait(until.elementLocated(By.css('[data-testid=user-list]')), 20_000)
   await driver.wait(until.elementTextContains(users, 'Ada'), 10_000)
 
-  await driver.findElement(By.css('[data-testid=new-chat-name]')).sendKeys('Rustaceans')
+  await driver.findElement(By.css('[data-testid=open-new-chat]')).click()
+  const nameField = await driver.wait(
+    until.elementLocated(By.css('[data-testid=new-chat-name]')),
+    5_000,
+  )
+  await nameField.sendKeys('Rustaceans')
   await driver.findElement(By.css('[data-testid=new-chat]')).click()
   const pane = await driver.wait(until.elementLocated(By.css('[data-testid=message-pane]')), 10_000)
   await driver.wait(until.elementTextContains(pane, 'Rustaceans'), 10_000)

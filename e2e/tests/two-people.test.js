@@ -1,9 +1,10 @@
 // Two real app instances on one machine, each with its own data folder, with nothing else
 // installed: the first runs the embedded backend, the second joins it. They sign in locally, see
 // each other online, chat (both see every message once, in order), one goes idle through the OS
-// (no input) and the other sees it, one quits and the other sees it offline.
+// (no input) and the other sees it, one opens a private chat and the other gets the popup and an
+// OS notification (a Notify call on D-Bus), one quits and the other sees it offline.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,7 +53,22 @@ async function send(driver, text) {
   await driver.findElement(By.css('[data-testid=send]')).click()
 }
 
+/** What `dbus-monitor` printed of calls to the notification service on this session bus. */
+const notifications = []
+let monitor
+
+async function waitFor(condition, timeout, message) {
+  const deadline = Date.now() + timeout
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(message)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 before(async () => {
+  // The test runs in its own session bus (dbus-run-session); watch every Notify call on it.
+  monitor = spawn('dbus-monitor', ["interface='org.freedesktop.Notifications',member='Notify'"])
+  monitor.stdout.on('data', (d) => notifications.push(d.toString()))
   // Ada idles after 3 s without input; Bob practically never, so only Ada's idleness shows.
   ada = await launchApp({
     name: 'two-people-ada',
@@ -69,6 +85,7 @@ before(async () => {
 after(async () => {
   await bob?.stop()
   await ada?.stop()
+  monitor?.kill()
 })
 
 test('each sees the other online', async () => {
@@ -77,7 +94,12 @@ test('each sees the other online', async () => {
 })
 
 test('a chat one creates, the other joins, and both see every message once, in order', async () => {
-  await ada.driver.findElement(By.css('[data-testid=new-chat-name]')).sendKeys('Plans')
+  await ada.driver.findElement(By.css('[data-testid=open-new-chat]')).click()
+  const nameField = await ada.driver.wait(
+    until.elementLocated(By.css('[data-testid=new-chat-name]')),
+    5_000,
+  )
+  await nameField.sendKeys('Plans')
   await ada.driver.findElement(By.css('[data-testid=new-chat]')).click()
   await ada.driver.wait(until.elementLocated(By.css('[data-testid=message-pane]')), 10_000)
 
@@ -92,10 +114,11 @@ test('a chat one creates, the other joins, and both see every message once, in o
     [ada, 'Hello Bob'],
     [bob, 'Hi Ada'],
     [ada, 'Lunch at one?'],
-    [bob, 'Yes please'],
+    [bob, 'Yes **please**'],
   ]
   for (const [who, text] of script) await send(who.driver, text)
-  const expected = script.map(([, text]) => text)
+  // Markdown is rendered: the asterisks make bold, they are not shown.
+  const expected = script.map(([, text]) => text.replace(/\*\*/g, ''))
   for (const who of [ada, bob]) {
     await who.driver.wait(
       async () => (await messageTexts(who.driver)).length >= expected.length,
@@ -108,6 +131,34 @@ test('a chat one creates, the other joins, and both see every message once, in o
   }
   await saveScreenshot(ada.driver, 'two-people-ada')
   await saveScreenshot(bob.driver, 'two-people-bob')
+})
+
+test('Bob opens a private chat: Ada gets the popup and an OS notification', async () => {
+  const link = await bob.driver.wait(
+    until.elementLocated(By.xpath("//*[@data-testid='user-list']//a[contains(., 'Ada')]")),
+    10_000,
+  )
+  await link.click()
+  await bob.driver.wait(until.elementLocated(By.css('[data-testid=message-pane]')), 10_000)
+
+  const invite = await ada.driver.wait(
+    until.elementLocated(By.css('[data-testid=invite]')),
+    20_000,
+    'Ada never saw the private-chat popup',
+  )
+  await ada.driver.wait(until.elementTextContains(invite, 'Bob'), 5_000)
+  // The Notify call on the session bus, from Ada's app (Bob's own app asked, so it does not).
+  await waitFor(
+    () => notifications.join('').includes('Bob'),
+    20_000,
+    `no Notify call naming Bob on D-Bus:\n${notifications.join('')}`,
+  )
+  const calls = notifications.join('')
+  assert.match(calls, /member=Notify/)
+  assert.match(calls, /string "Chatr"/)
+  await saveScreenshot(ada.driver, 'two-people-invite')
+  await ada.driver.findElement(By.css('[data-testid=invite-open]')).click()
+  await ada.driver.wait(until.elementLocated(By.css('[data-testid=message-pane]')), 10_000)
 })
 
 test('Ada goes idle through the OS and Bob sees it', async () => {

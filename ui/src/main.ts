@@ -1,5 +1,11 @@
 import { createApp } from 'vue'
 import 'bulma/css/bulma.min.css'
+import './styles/theme.css'
 import App from './App.vue'
+import { reportError } from './composables/useErrors'
 
-createApp(App).mount('#app')
+const app = createApp(App)
+// Whatever escapes a handler shows in the error notice; the page is never reloaded.
+app.config.errorHandler = (err) => reportError(err)
+window.addEventListener('unhandledrejection', (event) => reportError(event.reason))
+app.mount('#app')

@@ -1,34 +1,29 @@
-// Runs in the page before the app: answers the app's `invoke` calls the way the Rust side would,
-// from a scenario the test put in `window.__CHATR_MOCK__`.
+// Runs in the page before the app (bundled to an IIFE by global-setup.ts): answers the app's
+// `invoke` calls with the fake backend (fake-backend.ts), built from the scenario the test put
+// in `window.__CHATR_MOCK__`, and delivers its events on `chatr://ui` through the mocked event
+// plugin. Tests reach the fake as `window.__CHATR_FAKE__`.
 import { mockIPC } from '@tauri-apps/api/mocks'
-import type { AppStatus } from '../../src/types'
+import { emit } from '@tauri-apps/api/event'
+import { FakeBackend, type MockScenario } from './fake-backend'
+import type { UiEvent } from '../../src/types'
 
-export interface MockScenario {
-  appStatus: AppStatus
-  /** How many `get_app_status` calls fail before one succeeds. */
-  failStatusTimes?: number
-}
+export type { MockScenario } from './fake-backend'
 
 declare global {
   interface Window {
     __CHATR_MOCK__?: MockScenario
     __CHATR_CALLS__: string[]
+    __CHATR_FAKE__: FakeBackend
   }
 }
 
 const scenario = window.__CHATR_MOCK__
-window.__CHATR_CALLS__ = []
-let statusCalls = 0
+if (!scenario) throw new Error('no mock scenario set')
+const fake = new FakeBackend(scenario)
+fake.emit = (event: UiEvent) => void emit('chatr://ui', event)
+window.__CHATR_FAKE__ = fake
+window.__CHATR_CALLS__ = fake.calls
 
-mockIPC((cmd) => {
-  window.__CHATR_CALLS__.push(cmd)
-  if (!scenario) throw new Error('no mock scenario set')
-  if (cmd === 'get_app_status') {
-    statusCalls += 1
-    if (statusCalls <= (scenario.failStatusTimes ?? 0)) {
-      throw { kind: 'backendUnreachable', message: 'backend at http://127.0.0.1:9 is unreachable' }
-    }
-    return scenario.appStatus
-  }
-  throw new Error(`unexpected command ${cmd}`)
+mockIPC((cmd, args) => fake.handle(cmd, (args ?? {}) as Record<string, unknown>), {
+  shouldMockEvents: true,
 })

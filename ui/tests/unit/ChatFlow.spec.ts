@@ -25,6 +25,16 @@ describe('the chat flow against mocked Rust commands', () => {
               backendMode: 'embedded',
               backend: { status: 'ok', service: 'chatr-backend', version: '0.1.0' },
             }
+          case 'restore_session':
+            return null
+          case 'list_providers':
+            return [{ name: 'local', kind: 'local', label: 'This computer' }]
+          case 'list_accounts':
+            return []
+          case 'get_settings':
+          case 'set_active_chat':
+          case 'send_typing':
+            return null
           case 'sign_in_local':
             return ada
           case 'list_chats':
@@ -53,7 +63,7 @@ describe('the chat flow against mocked Rust commands', () => {
       },
       { shouldMockEvents: true },
     )
-    const wrapper = mount(App)
+    const wrapper = mount(App, { attachTo: document.body })
     await flushPromises()
     await wrapper.get('#sign-in-name').setValue('Ada')
     await wrapper.get('[data-testid=sign-in]').trigger('submit')
@@ -61,8 +71,10 @@ describe('the chat flow against mocked Rust commands', () => {
     expect(calls.find(([c]) => c === 'sign_in_local')?.[1]).toEqual({ name: 'Ada' })
     expect(wrapper.get('[data-testid=user-list]').text()).toContain('Ada')
 
+    // New chat opens the create dialog; its form submits the name.
+    await wrapper.get('[data-testid=open-new-chat]').trigger('click')
     await wrapper.get('[data-testid=new-chat-name]').setValue('Rust')
-    await wrapper.get('[data-testid=new-chat]').trigger('submit')
+    await wrapper.get('[data-testid=new-chat-name]').element.closest('form')!.requestSubmit()
     await flushPromises()
     expect(wrapper.get('[data-testid=message-pane]').text()).toContain('Rust')
 

@@ -31,6 +31,13 @@ describe('describeStatus', () => {
     )
   })
 
+  it('says so when it joined the embedded backend of another Chatr window', () => {
+    const joined = { ...status, backendMode: 'joined' as const }
+    expect(describeStatus({ kind: 'ready', status: joined }).text).toBe(
+      'Embedded backend of another Chatr window at http://127.0.0.1:4000 is up (chatr-backend 0.1.0)',
+    )
+  })
+
   it('warns when the backend reports itself degraded', () => {
     const degraded = { ...status, backend: { ...status.backend, status: 'degraded' as const } }
     expect(describeStatus({ kind: 'ready', status: degraded }).tone).toBe('warning')
