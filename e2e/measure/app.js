@@ -62,7 +62,9 @@ const coldStartMs = performance.now() - started
 await app.driver.wait(until.elementIsEnabled(input), 10_000)
 await input.sendKeys('Ada')
 await app.driver.findElement(By.css('[data-testid=sign-in] button[type=submit]')).click()
-await app.driver.findElement(By.css('[data-testid=open-new-chat]')).click()
+await (
+  await app.driver.wait(until.elementLocated(By.css('[data-testid=open-new-chat]')), 20_000)
+).click()
 const nameField = await app.driver.wait(
   until.elementLocated(By.css('[data-testid=new-chat-name]')),
   5_000,
@@ -93,10 +95,16 @@ db.commit()
 // 2. Start again: silent sign-in, then the chat list.
 started = performance.now()
 app = await launchApp({ name: 'measure-second', args })
-const chatLink = await app.driver.wait(
-  until.elementLocated(By.xpath("//*[@data-testid='chat-list']//a[contains(., 'Archive')]")),
-  30_000,
-)
+const chatLink = await app.driver
+  .wait(
+    until.elementLocated(By.xpath("//*[@data-testid='chat-list']//a[contains(., 'Archive')]")),
+    30_000,
+    'the restarted app did not show the chat list (no silent sign-in?)',
+  )
+  .catch(async (err) => {
+    await app.stop() // keeps its log and last frame in the artifacts
+    throw err
+  })
 const toChatListMs = performance.now() - started
 
 // 3. Open the long chat, let everything settle, then measure memory.

@@ -18,7 +18,7 @@ pub struct Account {
     pub name: String,
     /// The provider's name (`local`, `github`, …).
     pub provider: String,
-    /// The backend's base URL.
+    /// The backend's base URL, or `embedded` for the app's own backend (its port changes).
     pub server: String,
     /// When it was last used, ms since the epoch.
     pub last_used: i64,

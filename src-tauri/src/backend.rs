@@ -15,6 +15,9 @@ use serde::Serialize;
 /// The environment variable that points the app at a remote backend.
 pub const SERVER_URL_VAR: &str = "CHATR_SERVER_URL";
 
+/// The server name of accounts on the embedded backend (see [`Backend::account_server`]).
+pub const EMBEDDED_SERVER: &str = "embedded";
+
 /// How long a call to the backend may take before it counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -201,6 +204,15 @@ impl Backend {
         self.mode
     }
 
+    /// Which server remembered accounts belong to: the URL of a remote backend, or
+    /// [`EMBEDDED_SERVER`] for the embedded one, whose port changes at every start.
+    pub fn account_server(&self) -> &str {
+        match self.mode {
+            Mode::Remote => &self.base_url,
+            Mode::Embedded | Mode::Joined => EMBEDDED_SERVER,
+        }
+    }
+
     /// Calls `GET /api/health`.
     pub async fn health(&self) -> Result<Health, Error> {
         let url = format!("{}/api/health", self.base_url);
@@ -283,6 +295,18 @@ mod tests {
         let health = backend.health().await.unwrap();
         assert_eq!(health.status, HealthStatus::Ok);
         assert_eq!(health.service, "chatr-backend");
+    }
+
+    #[tokio::test]
+    async fn accounts_of_the_embedded_backend_outlive_its_port() {
+        let first = Backend::start(BackendConfig::Embedded(None)).await.unwrap();
+        let second = Backend::start(BackendConfig::Embedded(None)).await.unwrap();
+        assert_ne!(first.base_url(), second.base_url());
+        assert_eq!(first.account_server(), second.account_server());
+        let remote = Backend::start(BackendConfig::Remote("https://chat.example.com".into()))
+            .await
+            .unwrap();
+        assert_eq!(remote.account_server(), "https://chat.example.com");
     }
 
     #[tokio::test]

@@ -193,7 +193,7 @@ pub(crate) fn list_accounts(
         .accounts()
         .0
         .into_iter()
-        .filter(|a| a.server == backend.base_url())
+        .filter(|a| a.server == backend.account_server())
         .collect()
 }
 
@@ -225,7 +225,11 @@ pub(crate) async fn restore_session(
     if let Some(active) = session.active.read().await.as_ref() {
         return Ok(Some(active.signed.user.clone()));
     }
-    let Some(account) = profile.accounts().last_on(backend.base_url()).cloned() else {
+    let Some(account) = profile
+        .accounts()
+        .last_on(backend.account_server())
+        .cloned()
+    else {
         return Ok(None);
     };
     match silent(&app, &backend, &profile, &account).await {
@@ -345,7 +349,7 @@ async fn activate(
 
     let user = signed.user.clone();
     let provider = signed.provider().name.clone();
-    let account_id = secrets::account_key(backend.base_url(), &provider, &user.id);
+    let account_id = secrets::account_key(backend.account_server(), &provider, &user.id);
     slot.fill(&account_id);
     if let Some(token) = signed.refresh_token() {
         save_in_keyring(account_id.clone(), token);
@@ -354,7 +358,7 @@ async fn activate(
             user_id: user.id.clone(),
             name: user.name.clone(),
             provider,
-            server: backend.base_url().to_owned(),
+            server: backend.account_server().to_owned(),
             last_used: now_ms() as i64,
         });
     }
