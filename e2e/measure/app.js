@@ -17,18 +17,21 @@ const home = mkdtempSync(join(tmpdir(), 'chatr-measure-'))
 const dataDir = join(home, 'profile')
 const args = [`--data-dir=${dataDir}`, '--idle-seconds=3600']
 
-/** Proportional set size (kB) of a process and all its descendants. */
-function pssOfTree(pid) {
-  let total = 0
+/** Proportional set size (kB) of a process and all its descendants, each listed in `parts`. */
+function pssOfTree(pid, parts = []) {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
-  total += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)
+  const pss = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)
+  parts.push([readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), pss])
+  let total = pss
   let children = ''
   try {
     children = execFileSync('pgrep', ['-P', String(pid)]).toString()
   } catch {
     // no children
   }
-  for (const child of children.split('\n').filter(Boolean)) total += pssOfTree(Number(child))
+  for (const child of children.split('\n').filter(Boolean)) {
+    total += pssOfTree(Number(child), parts)
+  }
   return total
 }
 
@@ -111,7 +114,8 @@ const toChatListMs = performance.now() - started
 await chatLink.click()
 await app.driver.wait(until.elementLocated(By.css('[data-testid=message]')), 20_000)
 await new Promise((r) => setTimeout(r, 10_000))
-const pssKb = pssOfTree(appPid())
+const parts = []
+const pssKb = pssOfTree(appPid(), parts)
 quit()
 await waitGone()
 await app.stop()
@@ -122,3 +126,4 @@ console.log(
   `restart to the chat list (silent sign-in): ${toChatListMs.toFixed(0)} ms (target < 1000)`,
 )
 console.log(`idle PSS, app + WebKit, ${MESSAGES} messages:   ${mb(pssKb)} MB (target < 150 MB)`)
+for (const [name, kb] of parts) console.log(`  ${name.padEnd(40)} ${mb(kb)} MB`)
