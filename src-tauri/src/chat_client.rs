@@ -278,23 +278,18 @@ impl SignedIn {
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         let url = format!("{}{path}", self.inner.base_url);
-        let mut response = self
-            .inner
-            .http
-            .get(&url)
-            .bearer_auth(self.inner.session_token())
-            .send()
-            .await?;
-        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
-            // The session token expired: sign in again silently, once.
-            self.inner.renew().await?;
-            response = self
-                .inner
+        let send = || {
+            self.inner
                 .http
                 .get(&url)
                 .bearer_auth(self.inner.session_token())
                 .send()
-                .await?;
+        };
+        let mut response = send().await?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+            // The session token expired: sign in again silently, once.
+            self.inner.renew().await?;
+            response = send().await?;
         }
         Ok(response.error_for_status()?.json().await?)
     }

@@ -24,6 +24,35 @@ async fn sign_in(backend: &str, name: &str) -> Value {
         .unwrap()
 }
 
+/// A local backend (hub + backend, in memory) that approves sign-ins at once and lets tests send
+/// as fast as they like.
+async fn local_backend() -> chatr_backend::local::Local {
+    chatr_backend::local::start(
+        ([127, 0, 0, 1], 0).into(),
+        None,
+        |config| {
+            config.grant_timing.interval = Duration::ZERO;
+            config.rate = (10_000, 10_000.0);
+        },
+        std::future::pending(),
+    )
+    .await
+    .unwrap()
+}
+
+/// A client URL rewritten to reach the hub through a [`Proxy`] the test can cut.
+async fn through_proxy(url: &str) -> (Proxy, String) {
+    let hub_addr = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let proxy = Proxy::start(hub_addr.clone()).await;
+    let url = url.replacen(&hub_addr, &format!("127.0.0.1:{}", proxy.port), 1);
+    (proxy, url)
+}
+
 /// A TCP proxy whose connections can be cut.
 struct Proxy {
     port: u16,
@@ -84,17 +113,7 @@ async fn wait_connected(events: &mut mpsc::UnboundedReceiver<SessionEvent>) {
 
 #[tokio::test]
 async fn messages_arrive_once_and_in_order_across_dropped_connections() {
-    let local = chatr_backend::local::start(
-        ([127, 0, 0, 1], 0).into(),
-        None,
-        |config| {
-            config.grant_timing.interval = Duration::ZERO;
-            config.rate = (10_000, 10_000.0);
-        },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let local = local_backend().await;
     let ada = sign_in(&local.backend_url, "Ada").await;
     let bob = sign_in(&local.backend_url, "Bob").await;
 
@@ -103,15 +122,7 @@ async fn messages_arrive_once_and_in_order_across_dropped_connections() {
     wait_connected(&mut ada_events).await;
 
     // Bob reaches the hub through a proxy that the test cuts.
-    let bob_url = bob["url"].as_str().unwrap();
-    let hub_addr = bob_url
-        .trim_start_matches("ws://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let proxy = Proxy::start(hub_addr.clone()).await;
-    let bob_url = bob_url.replacen(&hub_addr, &format!("127.0.0.1:{}", proxy.port), 1);
+    let (proxy, bob_url) = through_proxy(bob["url"].as_str().unwrap()).await;
     let (bob_tx, mut bob_events) = mpsc::unbounded_channel();
     let bob_session = Session::start(bob_url, bob_tx);
     wait_connected(&mut bob_events).await;
@@ -255,17 +266,7 @@ async fn app_user(backend: &str, name: &str) -> (Arc<SignedIn>, Arc<Collected>) 
 /// connection is cut (resumed, the hub replays). Each sees all 1,000 exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_exchange_1000_messages_through_closes_and_cuts() {
-    let local = chatr_backend::local::start(
-        ([127, 0, 0, 1], 0).into(),
-        None,
-        |config| {
-            config.grant_timing.interval = Duration::ZERO;
-            config.rate = (10_000, 10_000.0);
-        },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let local = local_backend().await;
     let hub = HubClient::new(
         ConnectionString::parse(&local.hub_connection_string).unwrap(),
         "chat",
@@ -284,15 +285,7 @@ async fn two_people_exchange_1000_messages_through_closes_and_cuts() {
     let bob_raw = chatr_backend::local_client::exchange(&http, &local.backend_url, &access)
         .await
         .unwrap();
-    let bob_url = bob_raw["url"].as_str().unwrap();
-    let hub_addr = bob_url
-        .trim_start_matches("ws://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let proxy = Proxy::start(hub_addr.clone()).await;
-    let bob_url = bob_url.replacen(&hub_addr, &format!("127.0.0.1:{}", proxy.port), 1);
+    let (proxy, bob_url) = through_proxy(bob_raw["url"].as_str().unwrap()).await;
     let (bob_tx, bob_rx) = mpsc::unbounded_channel();
     let bob_session = Session::start(bob_url, bob_tx);
     let (unused_tx, _unused) = mpsc::unbounded_channel();
