@@ -105,11 +105,30 @@ pub(crate) async fn user_view(shared: &Shared, id: &str) -> Result<User, Refusal
 }
 
 /// Puts every open connection of `user` in the chat's group, with permission to send typing
-/// signals there.
-async fn admit(shared: &Shared, chat: &str, user: &str) -> Result<(), Refusal> {
+/// signals there; `asking` is the connection the request came on, admitted even if its
+/// `connected` event (which records it) has not been handled yet — events race, and a
+/// connection left out would miss the chat's messages until it reconnects.
+async fn admit(
+    shared: &Shared,
+    chat: &str,
+    user: &str,
+    asking: Option<&str>,
+) -> Result<(), Refusal> {
     let hub = hub(shared)?;
-    for connection in shared.store.connections(user).await? {
-        admit_connection(hub, chat, &connection.connection_id).await?;
+    let mut connections: Vec<String> = shared
+        .store
+        .connections(user)
+        .await?
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect();
+    if let Some(asking) = asking
+        && !connections.iter().any(|c| c == asking)
+    {
+        connections.push(asking.to_owned());
+    }
+    for connection in connections {
+        admit_connection(hub, chat, &connection).await?;
     }
     Ok(())
 }
@@ -255,7 +274,7 @@ pub(crate) async fn on_event(
                     &[user.to_owned()],
                 )
                 .await?;
-            admit(shared, &chat.id, user).await?;
+            admit(shared, &chat.id, user, Some(connection)).await?;
             hub.send_to_all(&ServerEvent::ChatCreated { chat: chat.clone() }, &[])
                 .await?;
             Ok(Done {
@@ -272,7 +291,7 @@ pub(crate) async fn on_event(
             let pair = record.pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
             permissions::can_join(&record.chat, user, pair)?;
             let added = shared.store.add_member(&chat_id, user).await?;
-            admit(shared, &chat_id, user).await?;
+            admit(shared, &chat_id, user, Some(connection)).await?;
             if added {
                 let view = user_view(shared, user).await?;
                 hub.send_to_group(
@@ -354,7 +373,8 @@ pub(crate) async fn on_event(
                 .ok_or_else(|| Refusal::new(ErrorCode::Internal, "the chat vanished"))?;
             for member in [user, target.id.as_str()] {
                 shared.store.add_member(&id, member).await?;
-                admit(shared, &id, member).await?;
+                let asking = (member == user).then_some(connection);
+                admit(shared, &id, member, asking).await?;
             }
             let me = shared.store.user(user).await?;
             let named = |name: String| Chat {

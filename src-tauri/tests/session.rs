@@ -384,9 +384,11 @@ async fn two_people_exchange_1000_messages_through_closes_and_cuts() {
     }
     disrupter.await.unwrap();
     let total = 2 * per_person;
+    eprintln!("waiting for all of Ada's messages");
     ada_seen
         .wait_for(total as usize, Duration::from_secs(60))
         .await;
+    eprintln!("waiting for all of Bob's messages");
     bob_seen
         .wait_for(total as usize, Duration::from_secs(60))
         .await;
