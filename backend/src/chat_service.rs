@@ -3,14 +3,15 @@
 //! service verified (`ce-userId`, passed in as `user`), never anything from a request body.
 //! A change is stored before anyone is told about it, so an acknowledged message is never lost.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chatr_protocol::client_event::ClientEvent;
 use chatr_protocol::{Chat, ChatKind, ErrorCode, Presence, Reply, ServerEvent, User};
 
-use crate::chat::rate_limit::TokenBucket;
+use crate::chat::rate_limit::{Operation, TokenBucket};
 use crate::chat::{RuleError, permissions, presence, private, validate};
-use crate::hub_client::{HubClient, Permission};
+use crate::hub_client::HubClient;
 use crate::state::Shared;
 use crate::store::{self, ChatRecord, ConnectionRecord, UserRecord};
 
@@ -34,6 +35,7 @@ impl From<store::Error> for Refusal {
         match err {
             store::Error::NotFound(_) => Self(ErrorCode::NotFound, "no such chat".into()),
             store::Error::Invalid(m) => Self(ErrorCode::BadRequest, m),
+            store::Error::AlreadyExists(m) => Self(ErrorCode::Forbidden, format!("{m} is taken")),
             other => {
                 tracing::error!(cause = %other, "store failed");
                 Self(
@@ -58,6 +60,11 @@ impl From<crate::hub_client::Error> for Refusal {
 impl Refusal {
     fn new(code: ErrorCode, message: &str) -> Self {
         Self(code, message.to_owned())
+    }
+
+    /// Whether the caller may not do this (for `connected`: the connection is another user's).
+    pub(crate) fn is_forbidden(&self) -> bool {
+        self.0 == ErrorCode::Forbidden
     }
 
     /// The reply for the caller.
@@ -104,8 +111,8 @@ pub(crate) async fn user_view(shared: &Shared, id: &str) -> Result<User, Refusal
     })
 }
 
-/// Puts every open connection of `user` in the chat's group, with permission to send typing
-/// signals there; `asking` is the connection the request came on, admitted even if its
+/// Puts every open connection of `user` in the chat's group (to receive; members never publish
+/// to it: typing goes through the backend); `asking` is the connection the request came on, admitted even if its
 /// `connected` event (which records it) has not been handled yet — events race, and a
 /// connection left out would miss the chat's messages until it reconnects.
 async fn admit(
@@ -114,7 +121,6 @@ async fn admit(
     user: &str,
     asking: Option<&str>,
 ) -> Result<(), Refusal> {
-    let hub = hub(shared)?;
     let mut connections: Vec<String> = shared
         .store
         .connections(user)
@@ -128,36 +134,151 @@ async fn admit(
         connections.push(asking.to_owned());
     }
     for connection in connections {
-        admit_connection(hub, chat, &connection).await?;
+        admit_connection(shared, chat, user, &connection).await?;
     }
     Ok(())
 }
 
-async fn admit_connection(hub: &HubClient, chat: &str, connection: &str) -> Result<(), Refusal> {
-    hub.add_connection_to_group(chat, connection).await?;
-    hub.grant_permission(Permission::SendToGroup, connection, chat)
-        .await?;
-    Ok(())
+/// Puts one connection of `user` in a chat's group. A connection the hub does not know is dead
+/// (its `disconnected` was lost or came first): its record is forgotten and that is not an error.
+async fn admit_connection(
+    shared: &Shared,
+    chat: &str,
+    user: &str,
+    connection: &str,
+) -> Result<(), Refusal> {
+    let hub = hub(shared)?;
+    match hub.add_connection_to_group(chat, connection).await {
+        Ok(()) => Ok(()),
+        Err(err) if err.is_not_found() => {
+            tracing::debug!(conn_id = %connection, "a recorded connection is gone; forgetting it");
+            forget_connection(shared, user, connection).await
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
-/// `connect`: the user record is refreshed from the signed token's profile claims.
+/// Forgets a connection the hub no longer has, telling everyone if that changed the user's
+/// presence (no grace period: it is known to be gone).
+pub(crate) async fn forget_connection(
+    shared: &Shared,
+    user: &str,
+    connection: &str,
+) -> Result<(), Refusal> {
+    let before = shared.store.connections(user).await?;
+    if !before.iter().any(|c| c.connection_id == connection) {
+        return Ok(());
+    }
+    let after = shared.store.remove_connection(user, connection).await?;
+    let was = presence::of_connections(before.iter().map(|c| c.idle));
+    if after.is_empty() {
+        notify("announce offline", || async {
+            hub(shared)?
+                .send_to_all(
+                    &ServerEvent::UserOffline {
+                        user_id: user.to_owned(),
+                    },
+                    &[],
+                )
+                .await
+                .map_err(Refusal::from)
+        })
+        .await;
+        return Ok(());
+    }
+    announce(
+        shared,
+        user,
+        was,
+        presence::of_connections(after.iter().map(|c| c.idle)),
+    )
+    .await
+}
+
+/// Forgets every stored connection the hub no longer has: records whose `disconnected` never
+/// arrived (the hub crashed or restarted, the backend was down when it came, or it lost its race
+/// with `connected`). Returns how many were forgotten.
+pub(crate) async fn sweep_connections(shared: &Shared) -> Result<usize, Refusal> {
+    let hub = hub(shared)?;
+    let mut forgotten = 0;
+    for (user, record) in shared.store.all_connections().await? {
+        if !hub.connection_exists(&record.connection_id).await? {
+            forget_connection(shared, &user, &record.connection_id).await?;
+            forgotten += 1;
+        }
+    }
+    Ok(forgotten)
+}
+
+/// Sweeps at start (records left from before a restart) and then every `sweep_every`, until
+/// dropped; a failed sweep (the hub not up yet) is tried again within five seconds.
+pub(crate) async fn keep_connections_reconciled(state: crate::AppState) {
+    let shared = state.shared();
+    if shared.hub.is_none() {
+        return;
+    }
+    let every = shared.sweep_every;
+    loop {
+        let wait = match sweep_connections(shared).await {
+            Ok(0) => every,
+            Ok(forgotten) => {
+                tracing::info!(forgotten, "forgot connections the hub no longer has");
+                every
+            }
+            Err(Refusal(_, message)) => {
+                tracing::warn!(%message, "could not reconcile connections with the hub");
+                every.min(Duration::from_secs(5))
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// How often a notification after a stored change is tried before it is given up (logged).
+const NOTIFY_ATTEMPTS: u32 = 3;
+
+/// Runs a hub call that tells people about a change already stored, retrying a failure twice
+/// (100 ms, then 400 ms). The change took effect whatever happens here, so a failure is logged,
+/// never answered as an error; people who missed it catch up from the store when they reconnect.
+async fn notify<F, Fut>(what: &'static str, mut call: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), Refusal>>,
+{
+    for attempt in 0..NOTIFY_ATTEMPTS {
+        match call().await {
+            Ok(()) => return,
+            Err(Refusal(_, message)) if attempt + 1 == NOTIFY_ATTEMPTS => {
+                tracing::error!(what, %message, "could not tell everyone about a stored change");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100 << (2 * attempt))).await,
+        }
+    }
+}
+
+/// `connect`: makes sure the user has a record. Names come from the verified sign-in
+/// (`POST /api/token` writes them); the claims in a `connect` body are not covered by the
+/// service's signature, so a replayed request must not be able to rename anyone: they are used
+/// only for a user the store has never seen.
 pub(crate) async fn on_connect(
     shared: &Shared,
     user: &str,
     name: Option<&str>,
     provider: Option<&str>,
 ) -> Result<(), Refusal> {
-    let existing = shared.store.user(user).await?;
+    if shared.store.user(user).await?.is_some() {
+        return Ok(());
+    }
     let record = UserRecord {
         id: user.to_owned(),
-        name: name
-            .map(str::to_owned)
-            .or_else(|| existing.as_ref().map(|e| e.name.clone()))
-            .unwrap_or_else(|| user.to_owned()),
-        provider: provider
-            .map(str::to_owned)
-            .or_else(|| existing.map(|e| e.provider))
-            .unwrap_or_else(|| user.split(':').next().unwrap_or_default().to_owned()),
+        name: name.map_or_else(
+            || user.to_owned(),
+            |n| crate::identity::names::stored_name(n, user),
+        ),
+        provider: provider.map_or_else(
+            || user.split(':').next().unwrap_or_default().to_owned(),
+            str::to_owned,
+        ),
     };
     shared.store.upsert_user(&record).await?;
     Ok(())
@@ -179,7 +300,10 @@ async fn announce(
 ) -> Result<(), Refusal> {
     let view = user_view(shared, user).await?;
     if let Some(event) = presence::announcement(&view, before, after) {
-        hub(shared)?.send_to_all(&event, &[]).await?;
+        notify("announce presence", || async {
+            Ok(hub(shared)?.send_to_all(&event, &[]).await?)
+        })
+        .await;
     }
     Ok(())
 }
@@ -191,13 +315,20 @@ pub(crate) async fn on_connected(
     connection: &str,
 ) -> Result<(), Refusal> {
     let after = shared.store.add_connection(user, connection).await?;
+    // Recorded first, checked second: a `disconnected` handled before this line found nothing to
+    // remove, but then the hub no longer has the connection either (the close came first).
+    if !hub(shared)?.connection_exists(connection).await? {
+        tracing::debug!(conn_id = %connection, "connected event for a connection already gone");
+        shared.store.remove_connection(user, connection).await?;
+        return Ok(());
+    }
     let before = presence::of_connections(without(&after, connection));
     let now = presence::of_connections(after.iter().map(|c| c.idle));
-    let hub = hub(shared)?;
     for chat in shared.store.chats_of(user).await? {
-        admit_connection(hub, &chat.chat.id, connection).await?;
+        admit_connection(shared, &chat.chat.id, user, connection).await?;
     }
-    hub.send_to_connection(connection, &ServerEvent::Ready {})
+    hub(shared)?
+        .send_to_connection(connection, &ServerEvent::Ready {})
         .await?;
     announce(shared, user, before, now).await
 }
@@ -212,14 +343,17 @@ pub(crate) async fn on_disconnected(
     if remaining.is_empty() {
         tokio::time::sleep(presence::OFFLINE_GRACE).await;
         if shared.store.connections(user).await?.is_empty() {
-            hub(shared)?
-                .send_to_all(
-                    &ServerEvent::UserOffline {
-                        user_id: user.to_owned(),
-                    },
-                    &[],
-                )
-                .await?;
+            notify("announce offline", || async {
+                Ok(hub(shared)?
+                    .send_to_all(
+                        &ServerEvent::UserOffline {
+                            user_id: user.to_owned(),
+                        },
+                        &[],
+                    )
+                    .await?)
+            })
+            .await;
         }
         return Ok(());
     }
@@ -230,7 +364,8 @@ pub(crate) async fn on_disconnected(
     announce(shared, user, before, after).await
 }
 
-fn take_token(shared: &Shared, user: &str) -> bool {
+/// Takes one of `user`'s tokens for `operation`, or refuses with `RateLimited`.
+fn allow(shared: &Shared, user: &str, operation: Operation) -> Result<(), Refusal> {
     let now = Instant::now();
     let mut buckets = shared
         .buckets
@@ -239,11 +374,29 @@ fn take_token(shared: &Shared, user: &str) -> bool {
     if buckets.len() > 10_000 {
         buckets.retain(|_, b| !b.is_full_at(now));
     }
-    let (burst, per_second) = shared.rate;
-    buckets
-        .entry(user.to_owned())
-        .or_insert_with(|| TokenBucket::new(burst, per_second, now))
-        .try_take(now)
+    let rate = shared.rate.of(operation);
+    let allowed = buckets
+        .entry((user.to_owned(), operation))
+        .or_insert_with(|| TokenBucket::new(rate.burst, rate.per_second, now))
+        .try_take(now);
+    if allowed {
+        Ok(())
+    } else {
+        Err(Refusal::new(ErrorCode::RateLimited, operation.refusal()))
+    }
+}
+
+/// The id of the chat `user` creates with `client_key`: the same for every resend, so a retried
+/// `createChat` finds the chat the first one made instead of making another.
+fn chat_id_for(user: &str, client_key: Option<&str>) -> String {
+    match client_key {
+        Some(key) => uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("{user}\0{key}").as_bytes(),
+        )
+        .to_string(),
+        None => uuid::Uuid::new_v4().to_string(),
+    }
 }
 
 /// A client event from `user` on `connection`.
@@ -255,28 +408,48 @@ pub(crate) async fn on_event(
 ) -> Result<Done, Refusal> {
     let hub = hub(shared)?;
     match event {
-        ClientEvent::CreateChat { name } => {
+        ClientEvent::CreateChat { name, client_key } => {
             let name = validate::chat_name(&name, &shared.limits)?;
-            let chat = Chat {
-                id: uuid::Uuid::new_v4().to_string(),
-                name,
-                kind: ChatKind::Group,
-                owner: user.to_owned(),
-                created_at: now_ms(),
-            };
-            shared
-                .store
-                .create_chat(
-                    &ChatRecord {
+            if let Some(key) = &client_key {
+                validate::client_key(key)?;
+            }
+            let id = chat_id_for(user, client_key.as_deref());
+            // A resend finds its chat before any limit is taken (honest retries after an outage).
+            let chat = match shared.store.chat(&id).await? {
+                Some(stored) if stored.chat.owner == user && stored.pair.is_none() => stored.chat,
+                Some(_) => {
+                    return Err(Refusal::new(
+                        ErrorCode::BadRequest,
+                        "that client key is taken",
+                    ));
+                }
+                None => {
+                    allow(shared, user, Operation::CreateChat)?;
+                    let chat = Chat {
+                        id,
+                        name,
+                        kind: ChatKind::Group,
+                        owner: user.to_owned(),
+                        created_at: now_ms(),
+                    };
+                    let record = ChatRecord {
                         chat: chat.clone(),
                         pair: None,
-                    },
-                    &[user.to_owned()],
-                )
-                .await?;
+                    };
+                    match shared.store.create_chat(&record, &[user.to_owned()]).await {
+                        // Two copies of one request raced: the other stored it.
+                        Ok(()) | Err(store::Error::AlreadyExists(_)) => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                    chat
+                }
+            };
             admit(shared, &chat.id, user, Some(connection)).await?;
-            hub.send_to_all(&ServerEvent::ChatCreated { chat: chat.clone() }, &[])
-                .await?;
+            let created = ServerEvent::ChatCreated { chat: chat.clone() };
+            notify("announce a new chat", || async {
+                Ok(hub.send_to_all(&created, &[]).await?)
+            })
+            .await;
             Ok(Done {
                 chat: Some(chat),
                 ..Done::default()
@@ -290,19 +463,20 @@ pub(crate) async fn on_event(
                 .ok_or_else(|| Refusal::new(ErrorCode::NotFound, "no such chat"))?;
             let pair = record.pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
             permissions::can_join(&record.chat, user, pair)?;
+            if !shared.store.is_member(&chat_id, user).await? {
+                allow(shared, user, Operation::Membership)?;
+            }
             let added = shared.store.add_member(&chat_id, user).await?;
             admit(shared, &chat_id, user, Some(connection)).await?;
             if added {
-                let view = user_view(shared, user).await?;
-                hub.send_to_group(
-                    &chat_id,
-                    &ServerEvent::MemberJoined {
-                        chat_id: chat_id.clone(),
-                        user: view,
-                    },
-                    &[],
-                )
-                .await?;
+                let joined = ServerEvent::MemberJoined {
+                    chat_id: chat_id.clone(),
+                    user: user_view(shared, user).await?,
+                };
+                notify("announce a join", || async {
+                    Ok(hub.send_to_group(&chat_id, &joined, &[]).await?)
+                })
+                .await;
             }
             Ok(Done {
                 chat: Some(record.chat),
@@ -310,21 +484,21 @@ pub(crate) async fn on_event(
             })
         }
         ClientEvent::LeaveChat { chat_id } => {
+            if !shared.store.is_member(&chat_id, user).await? {
+                return Ok(Done::default());
+            }
+            allow(shared, user, Operation::Membership)?;
             if shared.store.remove_member(&chat_id, user).await? {
+                // Nobody who left may keep reading: this one is not best effort.
                 hub.remove_user_from_group(&chat_id, user).await?;
-                for c in shared.store.connections(user).await? {
-                    hub.revoke_permission(Permission::SendToGroup, &c.connection_id, &chat_id)
-                        .await?;
-                }
-                hub.send_to_group(
-                    &chat_id,
-                    &ServerEvent::MemberLeft {
-                        chat_id: chat_id.clone(),
-                        user_id: user.to_owned(),
-                    },
-                    &[],
-                )
-                .await?;
+                let left = ServerEvent::MemberLeft {
+                    chat_id: chat_id.clone(),
+                    user_id: user.to_owned(),
+                };
+                notify("announce a leave", || async {
+                    Ok(hub.send_to_group(&chat_id, &left, &[]).await?)
+                })
+                .await;
             }
             Ok(Done::default())
         }
@@ -335,10 +509,14 @@ pub(crate) async fn on_event(
                 .await?
                 .ok_or_else(|| Refusal::new(ErrorCode::NotFound, "no such chat"))?;
             permissions::can_delete(&record.chat, user)?;
+            allow(shared, user, Operation::Membership)?;
             shared.store.delete_chat(&chat_id).await?;
             hub.empty_group(&chat_id).await?;
-            hub.send_to_all(&ServerEvent::ChatDeleted { chat_id }, &[])
-                .await?;
+            let deleted = ServerEvent::ChatDeleted { chat_id };
+            notify("announce a deleted chat", || async {
+                Ok(hub.send_to_all(&deleted, &[]).await?)
+            })
+            .await;
             Ok(Done::default())
         }
         ClientEvent::CreatePrivateChat { target_user_id } => {
@@ -348,6 +526,9 @@ pub(crate) async fn on_event(
                 .await?
                 .ok_or_else(|| Refusal::new(ErrorCode::NotFound, "no such user"))?;
             let id = private::chat_id(user, &target.id)?;
+            if shared.store.chat(&id).await?.is_none() {
+                allow(shared, user, Operation::CreateChat)?;
+            }
             let record = ChatRecord {
                 chat: Chat {
                     id: id.clone(),
@@ -383,22 +564,22 @@ pub(crate) async fn on_event(
             };
             let for_target = named(me.map_or_else(|| user.to_owned(), |m| m.name));
             let for_me = named(target.name.clone());
-            hub.send_to_user(
-                &target.id,
-                &ServerEvent::JoinPrivateChat {
-                    chat: for_target,
-                    grab_focus: false,
-                },
-            )
-            .await?;
-            hub.send_to_user(
-                user,
-                &ServerEvent::JoinPrivateChat {
-                    chat: for_me.clone(),
-                    grab_focus: true,
-                },
-            )
-            .await?;
+            let to_target = ServerEvent::JoinPrivateChat {
+                chat: for_target,
+                grab_focus: false,
+            };
+            notify("open a private chat for its peer", || async {
+                Ok(hub.send_to_user(&target.id, &to_target).await?)
+            })
+            .await;
+            let to_me = ServerEvent::JoinPrivateChat {
+                chat: for_me.clone(),
+                grab_focus: true,
+            };
+            notify("open a private chat for its opener", || async {
+                Ok(hub.send_to_user(user, &to_me).await?)
+            })
+            .await;
             Ok(Done {
                 chat: Some(for_me),
                 ..Done::default()
@@ -411,32 +592,40 @@ pub(crate) async fn on_event(
         } => {
             validate::client_key(&client_key)?;
             validate::message_text(&text, &shared.limits)?;
-            if !take_token(shared, user) {
-                return Err(Refusal::new(
-                    ErrorCode::RateLimited,
-                    "you are sending too fast; wait a moment",
-                ));
-            }
             permissions::can_read_or_post(shared.store.is_member(&chat_id, user).await?)?;
-            let message = shared
+            // A resend of a stored message (its ack was lost: a cut, a killed backend) is answered
+            // from the store and delivered again, before any limit is taken: members' apps drop
+            // the copy by `seq`, and the sender sees it once.
+            let message = match shared
                 .store
-                .append_message(&chat_id, user, &text, &client_key, now_ms())
-                .await?;
-            hub.send_to_group(
-                &chat_id,
-                &ServerEvent::Message {
-                    message: message.clone(),
-                },
-                &[],
-            )
-            .await?;
+                .find_message(&chat_id, user, &client_key)
+                .await?
+            {
+                Some(stored) => stored,
+                None => {
+                    allow(shared, user, Operation::Send)?;
+                    shared
+                        .store
+                        .append_message(&chat_id, user, &text, &client_key, now_ms())
+                        .await?
+                }
+            };
+            let pushed = ServerEvent::Message {
+                message: message.clone(),
+            };
+            notify("deliver a message", || async {
+                Ok(hub.send_to_group(&chat_id, &pushed, &[]).await?)
+            })
+            .await;
             Ok(Done {
                 message: Some(message),
                 ..Done::default()
             })
         }
+        ClientEvent::Typing { chat_id } => signal_typing(shared, user, connection, &chat_id).await,
         ClientEvent::UserEnterIdle {} | ClientEvent::UserExitIdle {} => {
             let idle = matches!(event, ClientEvent::UserEnterIdle {});
+            allow(shared, user, Operation::Presence)?;
             let after = shared.store.set_idle(user, connection, idle).await?;
             let flipped: Vec<bool> = after
                 .iter()
@@ -458,4 +647,46 @@ pub(crate) async fn on_event(
             Ok(Done::default())
         }
     }
+}
+
+/// `typing`: forwards "`user` is typing" to the chat's other members (not to `user`'s own
+/// connections), stamped with the verified user. The id is checked and the throttle asked before
+/// the store, so a flood costs no store read and no memory beyond a key; a signal it refuses
+/// (`rateLimited`), or one from someone who is not a member (`forbidden`), goes nowhere.
+async fn signal_typing(
+    shared: &Shared,
+    user: &str,
+    connection: &str,
+    chat_id: &str,
+) -> Result<Done, Refusal> {
+    store::key::check("chat id", chat_id)?;
+    let verdict = shared
+        .typing
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .check(user, chat_id, Instant::now());
+    if verdict == crate::chat::typing::Verdict::TooSoon {
+        return Err(Refusal::new(
+            ErrorCode::RateLimited,
+            "typing signals are limited to one every few seconds per chat",
+        ));
+    }
+    permissions::can_read_or_post(shared.store.is_member(chat_id, user).await?)?;
+    let mut mine: Vec<String> = shared
+        .store
+        .connections(user)
+        .await?
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect();
+    mine.push(connection.to_owned());
+    let excluded: Vec<&str> = mine.iter().map(String::as_str).collect();
+    let signal = ServerEvent::Typing {
+        chat_id: chat_id.to_owned(),
+        user_id: user.to_owned(),
+    };
+    hub(shared)?
+        .send_to_group(chat_id, &signal, &excluded)
+        .await?;
+    Ok(Done::default())
 }

@@ -59,6 +59,14 @@ pub enum Error {
     Answer(&'static str),
 }
 
+impl Error {
+    /// Whether the hub answered 404: the connection, user or group named is not there (a
+    /// connection that closed, perhaps before its `disconnected` event reached us).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Status { status, .. } if *status == StatusCode::NOT_FOUND)
+    }
+}
+
 /// A parsed `Endpoint=…;AccessKey=…;Version=1.0;[Port=…]` connection string.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionString {
@@ -277,6 +285,16 @@ impl HubClient {
         self.send_json("send to connection", url, message).await
     }
 
+    /// Whether the connection is open (a reliable one waiting to be resumed counts as open).
+    pub async fn connection_exists(&self, connection: &str) -> Result<bool, Error> {
+        let url = self.url(&["connections", connection], &[]);
+        match self.call("check connection", Method::HEAD, url).await {
+            Ok(()) => Ok(true),
+            Err(err) if err.is_not_found() => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Adds one connection to a group.
     pub async fn add_connection_to_group(
         &self,
@@ -356,7 +374,8 @@ impl HubClient {
     }
 
     /// A WebSocket URL with which `user_id` can connect to the hub for `ttl`, holding `roles` (none:
-    /// Chatr grants per-group permissions as users join chats). With an access key the token is
+    /// Chatr clients only receive; the backend puts them in their chats' groups and they never
+    /// publish to one). With an access key the token is
     /// signed here and also carries `profile` claims (name, provider) that come back in the
     /// `connect` event; with Entra the service mints it (`:generateToken`) and `profile` is dropped.
     pub async fn client_url(

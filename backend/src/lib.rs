@@ -50,9 +50,19 @@ pub use state::{AppState, Config, HubSettings};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the backend's HTTP application. Tests drive it with `tower::ServiceExt::oneshot`.
+/// When a host allow-list is configured (`api::host_check`), requests for other hosts are refused
+/// before any route.
 pub fn app(state: AppState) -> Router {
-    api::router()
-        .with_state(state)
+    let hosts = state.shared().allowed_hosts.clone();
+    let router = api::router().with_state(state);
+    let router = match hosts {
+        Some(hosts) => router.layer(axum::middleware::from_fn_with_state(
+            hosts,
+            api::host_check::check_host,
+        )),
+        None => router,
+    };
+    router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -66,7 +76,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Stored connections the hub no longer has are forgotten, at start and then periodically.
+    let reconciler = tokio::spawn(chat_service::keep_connections_reconciled(state.clone()));
+    // Header-read timeout and a socket cap (the hub's accept loop). Peer addresses reach the
+    // handlers as `ConnectInfo<SocketAddr>` (per-client limits of local sign-in).
+    let served = chatr_hub::serve_with_limits(
+        listener,
+        app(state),
+        chatr_hub::ServeLimits::default(),
+        shutdown,
+    )
+    .await;
+    reconciler.abort();
+    served
 }

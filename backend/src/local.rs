@@ -98,6 +98,9 @@ pub async fn start(
     let hub_connection_string = chatr_hub::connection_string(&format!("http://{hub_addr}"), &key);
 
     let mut config = Config::local(&backend_url);
+    // The hub's events and health probes come to this address even when `tweak` sets another
+    // public URL.
+    config.allowed_hosts = vec![backend_listener.local_addr()?.to_string()];
     if let Some(path) = &database {
         config.session_secret = persistent_secret(path)?;
     }

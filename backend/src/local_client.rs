@@ -21,27 +21,87 @@ pub enum Error {
     Refused(String),
 }
 
+/// How long [`tokens`] keeps asking while this address has too many sign-ins waiting (many
+/// sign-ins in parallel from one machine: benchmarks).
+const BUSY_FOR_AT_MOST: Duration = Duration::from_secs(120);
+
+/// The anti-forgery token in a verification page's form.
+pub fn form_token(page: &str) -> Option<&str> {
+    let after = page.split_once("name=\"csrf\" value=\"")?.1;
+    after.split_once('"').map(|(token, _)| token)
+}
+
+/// The value of the page's cookie named `name` among `response`'s `Set-Cookie` headers.
+fn cookie<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// Answers the verification page at `verification_uri` as a person would: loads the form (its
+/// anti-forgery token and cookie), then approves `user_code` as `name`. The page's answer.
+pub async fn approve(
+    http: &reqwest::Client,
+    verification_uri: &str,
+    user_code: &str,
+    name: &str,
+) -> Result<reqwest::Response, Error> {
+    let page = http
+        .get(verification_uri)
+        .query(&[("user_code", user_code)])
+        .send()
+        .await?
+        .error_for_status()?;
+    let nonce = cookie(&page, "chatr_verify")
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Refused("the verification page set no cookie".into()))?;
+    let html = page.text().await?;
+    let token = form_token(&html)
+        .ok_or_else(|| Error::Refused("the verification page has no form token".into()))?;
+    Ok(http
+        .post(verification_uri)
+        .header(reqwest::header::COOKIE, format!("chatr_verify={nonce}"))
+        .form(&[
+            ("user_code", user_code),
+            ("name", name),
+            ("action", "approve"),
+            ("csrf", token),
+        ])
+        .send()
+        .await?)
+}
+
+/// Starts a device grant, waiting (briefly, politely) while this address has too many waiting.
+async fn start(http: &reqwest::Client, backend: &str) -> Result<Value, Error> {
+    let started = std::time::Instant::now();
+    loop {
+        let response = http
+            .post(format!("{backend}/api/auth/local/device"))
+            .form(&[("client_id", chatr_protocol::auth::LOCAL_CLIENT_ID)])
+            .send()
+            .await?;
+        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
+            && started.elapsed() < BUSY_FOR_AT_MOST
+        {
+            let jitter = rand::random_range(50..250);
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            continue;
+        }
+        return Ok(response.error_for_status()?.json().await?);
+    }
+}
+
 /// Runs the device flow for `name` and returns the provider's token response
 /// (`access_token`, `refresh_token`, …).
 pub async fn tokens(http: &reqwest::Client, backend: &str, name: &str) -> Result<Value, Error> {
-    let grant: Value = http
-        .post(format!("{backend}/api/auth/local/device"))
-        .form(&[("client_id", chatr_protocol::auth::LOCAL_CLIENT_ID)])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let grant = start(http, backend).await?;
     let field = |name: &str| grant[name].as_str().unwrap_or_default().to_owned();
-    let approved = http
-        .post(field("verification_uri"))
-        .form(&[
-            ("user_code", field("user_code").as_str()),
-            ("name", name),
-            ("action", "approve"),
-        ])
-        .send()
-        .await?;
+    let approved = approve(http, &field("verification_uri"), &field("user_code"), name).await?;
     if !approved.status().is_success() {
         return Err(Error::Refused(format!(
             "the name {name:?} was not accepted"

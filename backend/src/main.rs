@@ -110,6 +110,20 @@ struct Serve {
     /// Turn the local sign-in provider on outside local mode (trusted networks only).
     #[arg(long, env = "CHATR_LOCAL_SIGNIN")]
     local_signin: bool,
+    /// Host names (`name` or `name:port`, comma-separated) this backend answers for besides its
+    /// public URL's; other `Host`s get 421. Checked when local sign-in is on or this is given.
+    #[arg(
+        long = "allowed-host",
+        env = "CHATR_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+    /// Local sign-ins one address may have waiting at once (default 10).
+    #[arg(long, env = "CHATR_SIGNIN_PENDING_PER_CLIENT", value_parser = clap::value_parser!(u32).range(1..))]
+    signin_pending_per_client: Option<u32>,
+    /// Local sign-ins that may wait at once, from everyone (default 1000).
+    #[arg(long, env = "CHATR_SIGNIN_PENDING_TOTAL", value_parser = clap::value_parser!(u32).range(1..))]
+    signin_pending_total: Option<u32>,
     /// Client id of the GitHub OAuth app (device flow enabled): turns GitHub sign-in on.
     #[arg(long, env = "CHATR_GITHUB_CLIENT_ID")]
     github_client_id: Option<String>,
@@ -128,6 +142,51 @@ struct Serve {
     /// The name of that issuer, used as the prefix of its user ids.
     #[arg(long, env = "CHATR_OIDC_NAME", default_value = "oidc")]
     oidc_name: String,
+    /// Messages one user may send at once before the flood control refuses (default 20).
+    #[arg(long, env = "CHATR_MESSAGE_BURST", value_parser = clap::value_parser!(u32).range(1..))]
+    message_burst: Option<u32>,
+    /// Messages one user may send per second after the burst (default 10).
+    #[arg(long, env = "CHATR_MESSAGES_PER_SECOND", value_parser = positive)]
+    messages_per_second: Option<f64>,
+}
+
+fn positive(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("{value:?} is not a positive number")),
+    }
+}
+
+impl Serve {
+    /// Applies the flood-control flags to `config`.
+    fn send_rate(&self) -> impl Fn(&mut Config) + use<> {
+        let (burst, per_second) = (self.message_burst, self.messages_per_second);
+        move |config: &mut Config| {
+            if let Some(burst) = burst {
+                config.rate.send.burst = burst;
+            }
+            if let Some(per_second) = per_second {
+                config.rate.send.per_second = per_second;
+            }
+        }
+    }
+}
+
+impl Serve {
+    /// Applies the sign-in hardening flags (allowed hosts, local sign-in limits) to `config`.
+    fn sign_in_settings(&self) -> impl FnOnce(&mut Config) + use<> {
+        let hosts = self.allowed_hosts.clone();
+        let (per_client, total) = (self.signin_pending_per_client, self.signin_pending_total);
+        move |config: &mut Config| {
+            config.allowed_hosts.extend(hosts);
+            if let Some(n) = per_client {
+                config.signin_limits.pending_per_client = n as usize;
+            }
+            if let Some(n) = total {
+                config.signin_limits.pending_total = n as usize;
+            }
+        }
+    }
 }
 
 /// The external identity providers the flags turn on, their discovery documents read.
@@ -207,12 +266,16 @@ async fn probe(url: &str) -> anyhow::Result<()> {
 
 async fn serve_local(serve: Serve) -> anyhow::Result<()> {
     let providers = providers(&serve).await?;
+    let send_rate = serve.send_rate();
+    let sign_in = serve.sign_in_settings();
     let public_url = serve.public_url;
     let tweak = |config: &mut Config| {
         if let Some(url) = public_url {
             config.public_url = url;
         }
         config.providers = providers;
+        send_rate(config);
+        sign_in(config);
     };
     let local =
         chatr_backend::local::start(serve.listen, serve.database, tweak, std::future::pending())
@@ -239,7 +302,13 @@ async fn serve_remote(serve: Serve, connection_string: String) -> anyhow::Result
             .unwrap_or_else(|| format!("http://{addr}")),
     );
     config.providers = providers(&serve).await?;
+    serve.send_rate()(&mut config);
     config.local_signin = serve.local_signin;
+    serve.sign_in_settings()(&mut config);
+    if config.local_signin || !config.allowed_hosts.is_empty() {
+        // The host check is on: health probes reach the listening address itself.
+        config.allowed_hosts.push(addr.to_string());
+    }
     config.database = serve.database;
     config.allowed_origins = if serve.allowed_origins.is_empty() {
         let endpoint =

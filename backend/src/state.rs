@@ -7,12 +7,14 @@ use std::sync::{Arc, Mutex};
 use rand::RngCore;
 
 use crate::azure_identity::TokenSource;
-use crate::chat::rate_limit::TokenBucket;
+use crate::chat::rate_limit::{Operation, RateLimits, TokenBucket};
+use crate::chat::typing::{TypingLimits, TypingThrottle};
 use crate::chat::validate::Limits;
 use crate::hub_client::{self, ConnectionString, HubClient};
 use crate::identity::device_grant::{DeviceGrants, GrantTiming};
 use crate::identity::oidc::OidcProvider;
 use crate::identity::providers::Providers;
+use crate::identity::throttle::SignInLimits;
 use crate::identity::tokens::TokenIssuer;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{self, Store};
@@ -56,6 +58,11 @@ pub struct Config {
     pub local_signin: bool,
     /// Timing of local sign-in grants.
     pub grant_timing: GrantTiming,
+    /// Limits of local sign-in: waiting grants per client and overall, wrong codes.
+    pub signin_limits: SignInLimits,
+    /// Host names (`name` or `name:port`) this backend answers for besides its public URL's; any
+    /// other `Host` gets 421. The check is on when local sign-in is on or this is not empty.
+    pub allowed_hosts: Vec<String>,
     /// The hub; `None` serves only health and sign-in.
     pub hub: Option<HubSettings>,
     /// Hosts allowed to send events (abuse protection); `*` allows any.
@@ -66,8 +73,13 @@ pub struct Config {
     pub store: Option<Arc<dyn Store>>,
     /// Message and name limits.
     pub limits: Limits,
-    /// Messages a user may send in a burst, and per second after it.
-    pub rate: (u32, f64),
+    /// Per-user limits of every operation that writes or broadcasts.
+    pub rate: RateLimits,
+    /// How often typing signals are forwarded (see `chat::typing`).
+    pub typing: TypingLimits,
+    /// How often stored connections are checked against the hub (records whose `disconnected`
+    /// never arrived: a hub crash, a backend restart); also done once at start.
+    pub sweep_every: std::time::Duration,
     /// External identity providers (GitHub, Entra ID, OpenID Connect issuers).
     pub providers: Providers,
 }
@@ -95,12 +107,16 @@ impl Config {
             session_secret: secret,
             local_signin: true,
             grant_timing: GrantTiming::default(),
+            signin_limits: SignInLimits::default(),
+            allowed_hosts: Vec::new(),
             hub: None,
             allowed_origins: vec!["*".into()],
             database: None,
             store: None,
             limits: Limits::default(),
-            rate: (20, 10.0),
+            rate: RateLimits::default(),
+            typing: TypingLimits::default(),
+            sweep_every: std::time::Duration::from_secs(60),
             providers: Providers::default(),
         }
     }
@@ -116,6 +132,8 @@ pub(crate) struct Shared {
     pub(crate) tokens: TokenIssuer,
     /// `Some` only when local sign-in is on. A `std` mutex: never held across an `.await`.
     pub(crate) local_grants: Option<Mutex<DeviceGrants>>,
+    /// The hosts requests must name (`api::host_check`); `None`: any.
+    pub(crate) allowed_hosts: Option<Arc<crate::api::host_check::AllowedHosts>>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) hub: Option<HubClient>,
     /// Keys that sign the service's events (from the connection string).
@@ -126,10 +144,13 @@ pub(crate) struct Shared {
     pub(crate) event_caller: Option<String>,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) limits: Limits,
-    pub(crate) rate: (u32, f64),
+    pub(crate) rate: RateLimits,
+    pub(crate) sweep_every: std::time::Duration,
     pub(crate) providers: Providers,
     /// Per-user flood control (per instance; see `chat::rate_limit`).
-    pub(crate) buckets: Mutex<HashMap<String, TokenBucket>>,
+    pub(crate) buckets: Mutex<HashMap<(String, Operation), TokenBucket>>,
+    /// When typing signals were last forwarded (per instance; see `chat::typing`).
+    pub(crate) typing: Mutex<TypingThrottle>,
 }
 
 impl AppState {
@@ -167,12 +188,22 @@ impl AppState {
             }
             None => (None, Vec::new(), None, None),
         };
+        let allowed_hosts = (config.local_signin || !config.allowed_hosts.is_empty()).then(|| {
+            Arc::new(crate::api::host_check::AllowedHosts::new(
+                &config.public_url,
+                &config.allowed_hosts,
+            ))
+        });
         Ok(Self(Arc::new(Shared {
             public_url: config.public_url,
             tokens: TokenIssuer::new(&config.session_secret),
-            local_grants: config
-                .local_signin
-                .then(|| Mutex::new(DeviceGrants::new(config.grant_timing))),
+            local_grants: config.local_signin.then(|| {
+                Mutex::new(DeviceGrants::with_limits(
+                    config.grant_timing,
+                    config.signin_limits,
+                ))
+            }),
+            allowed_hosts,
             store,
             hub,
             event_keys,
@@ -181,8 +212,10 @@ impl AppState {
             allowed_origins: config.allowed_origins,
             limits: config.limits,
             rate: config.rate,
+            sweep_every: config.sweep_every,
             providers: config.providers,
             buckets: Mutex::new(HashMap::new()),
+            typing: Mutex::new(TypingThrottle::new(config.typing)),
         })))
     }
 

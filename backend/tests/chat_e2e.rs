@@ -38,8 +38,20 @@ async fn local_with(
     backing: Backing,
     tweak: impl FnOnce(&mut chatr_backend::Config),
 ) -> (chatr_backend::local::Local, Option<Azurite>) {
-    let (store, azurite) = match backing {
-        Backing::Sqlite => (None, None),
+    let (local, azurite, _) = local_on(backing, tweak).await;
+    (local, azurite)
+}
+
+/// [`local_with`], also handing out the store the backend runs on.
+async fn local_on(
+    backing: Backing,
+    tweak: impl FnOnce(&mut chatr_backend::Config),
+) -> (chatr_backend::local::Local, Option<Azurite>, Arc<dyn Store>) {
+    let (store, azurite): (Arc<dyn Store>, _) = match backing {
+        Backing::Sqlite => (
+            Arc::new(chatr_backend::store::sqlite::SqliteStore::in_memory().unwrap()),
+            None,
+        ),
         Backing::Azurite => {
             let azurite = Azurite::start().unwrap();
             let prefix = format!("e{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
@@ -48,22 +60,23 @@ async fn local_with(
                     .await
                     .unwrap(),
             );
-            (Some(store), Some(azurite))
+            (store, Some(azurite))
         }
     };
+    let backend_store = store.clone();
     let local = chatr_backend::local::start(
         ([127, 0, 0, 1], 0).into(),
         None,
         |config| {
             config.grant_timing.interval = Duration::ZERO;
-            config.store = store;
+            config.store = Some(backend_store);
             tweak(config);
         },
         std::future::pending(),
     )
     .await
     .unwrap();
-    (local, azurite)
+    (local, azurite, store)
 }
 
 async fn local(backing: Backing) -> (chatr_backend::local::Local, Option<Azurite>) {
@@ -93,11 +106,19 @@ on_both_stores!(
     the_rest_api_shows_each_user_what_they_may_see,
     floods_oversize_and_malformed_requests_are_refused_and_nothing_is_stored,
     members_and_only_members_signal_typing_to_their_chat,
+    a_typing_flood_forwards_at_most_one_signal_per_window,
+    the_chat_list_comes_in_pages,
+    dead_connection_records_never_break_chats_and_are_forgotten,
+    replayed_events_are_refused_and_change_nothing,
+    retried_chat_creation_makes_one_chat_and_creation_is_limited,
+    resends_are_answered_before_the_rate_limit,
+    presence_and_membership_flips_are_limited,
 );
 
 struct Client {
     socket: Socket,
     user_id: String,
+    connection_id: String,
     next_ack: u64,
     next_request: u64,
 }
@@ -121,11 +142,13 @@ impl Client {
         let mut client = Self {
             socket,
             user_id: session["user"]["id"].as_str().unwrap().to_owned(),
+            connection_id: String::new(),
             next_ack: 1,
             next_request: 1,
         };
         let connected = client.frame().await;
         assert_eq!(connected["event"], "connected");
+        client.connection_id = connected["connectionId"].as_str().unwrap().to_owned();
         assert_eq!(connected["userId"].as_str(), Some(client.user_id.as_str()));
         client
     }
@@ -171,13 +194,13 @@ impl Client {
         panic!("no {name} event");
     }
 
-    /// Publishes a typing signal straight to a chat's Web PubSub group (not through the backend)
-    /// and returns the ack's `success` and error name.
-    async fn typing(&mut self, chat_id: &str) -> (bool, Value) {
+    /// Publishes `data` straight to a chat's Web PubSub group (not through the backend), as the
+    /// app once did for typing signals, and returns the ack's `success` and error name.
+    async fn publish_to_group(&mut self, chat_id: &str, data: Value) -> (bool, Value) {
         let ack_id = self.next_ack;
         self.next_ack += 1;
         let frame = json!({"type": "sendToGroup", "group": chat_id, "ackId": ack_id, "noEcho": true,
-            "dataType": "json", "data": {"typing": true}});
+            "dataType": "json", "data": data});
         self.socket
             .send(Message::Text(frame.to_string().into()))
             .await
@@ -188,7 +211,29 @@ impl Client {
                 return (frame["success"] == true, frame["error"]["name"].clone());
             }
         }
-        panic!("no ack for the typing signal");
+        panic!("no ack for the group publish");
+    }
+
+    /// The `typing` server events this client receives before the next `message` event (a marker
+    /// the test sends after the signals it expects).
+    async fn typing_before_next_message(&mut self) -> Vec<Value> {
+        let mut signals = Vec::new();
+        for _ in 0..200 {
+            let frame = self.frame().await;
+            assert!(
+                frame["fromUserId"].is_null(),
+                "a member's publish reached a client: {frame}"
+            );
+            if frame["type"] != "message" {
+                continue;
+            }
+            match frame["data"]["chatEvent"].as_str() {
+                Some("typing") => signals.push(frame["data"]["data"].clone()),
+                Some("message") => return signals,
+                _ => {}
+            }
+        }
+        panic!("no message event");
     }
 
     /// Sends a chat event and returns the backend's reply (`data` of the `reply` chatEvent).
@@ -399,8 +444,8 @@ async fn the_rest_api_shows_each_user_what_they_may_see(backing: Backing) {
     assert_eq!(names, ["Ada", "Eve"]);
 
     let (_, chats) = get(&backend, "/api/chats", Some(&eve)).await;
-    assert_eq!(chats[0]["id"], chat["id"]);
-    assert_eq!(chats[0]["member"], false);
+    assert_eq!(chats["chats"][0]["id"], chat["id"]);
+    assert_eq!(chats["chats"][0]["member"], false);
 
     let path = format!(
         "/api/chats/{}/messages?limit=2",
@@ -466,7 +511,7 @@ async fn floods_oversize_and_malformed_requests_are_refused_and_nothing_is_store
     backing: Backing,
 ) {
     let (local, _azurite) = local_with(backing, |config| {
-        config.rate = (5, 0.001);
+        config.rate.send = chatr_backend::chat::rate_limit::Rate::new(5, 0.001);
         config.limits.max_message_chars = 100;
     })
     .await;
@@ -521,53 +566,621 @@ async fn floods_oversize_and_malformed_requests_are_refused_and_nothing_is_store
     );
 }
 
-/// Typing signals go from client to chat group directly (the backend grants members
-/// `sendToGroup` on their chats' groups when they join or connect): members' signals reach the
-/// other members stamped with the sender's id by the service; outsiders and those who left are
-/// refused, so nobody can type into a chat they cannot read.
+/// Typing signals go through the backend (`typing` events): a member's reaches the chat's other
+/// members as a `typing` server event stamped with the verified sender, and none of the sender's
+/// own connections; an outsider's is refused, and so is one from someone who left. Members hold
+/// no `sendToGroup` permission: the hub refuses their direct publishes (the old way, which let
+/// anyone in a chat push anything, of any size, to everyone in it).
 async fn members_and_only_members_signal_typing_to_their_chat(backing: Backing) {
-    let (local, _azurite) = local(backing).await;
+    // No per-chat window here (the flood test has one): each refusal below is about who asks.
+    let (local, _azurite) = local_with(backing, |config| {
+        config.typing.window = Duration::ZERO;
+    })
+    .await;
     let ada = sign_in(&local.backend_url, "Ada").await;
     let bob = sign_in(&local.backend_url, "Bob").await;
+    let carol = sign_in(&local.backend_url, "Carol").await;
     let eve = sign_in(&local.backend_url, "Eve").await;
     let mut ada_client = Client::connect(&ada).await;
     let mut bob_client = Client::connect(&bob).await;
+    let mut bob_laptop = Client::connect(&bob).await;
+    // Carol sends the markers: a client's own requests read past what arrives meanwhile.
+    let mut carol_client = Client::connect(&carol).await;
     let mut eve_client = Client::connect(&eve).await;
+    // Once `ready`, the laptop is in every chat of Bob's, including the one he joins below.
+    bob_laptop.chat_event("ready").await;
 
     let chat = ada_client
         .request("createChat", json!({"name": "Typing"}))
         .await["chat"]
         .clone();
     let chat_id = chat["id"].as_str().unwrap();
-    bob_client
+    let joined = bob_client
+        .request("joinChat", json!({"chatId": chat_id}))
+        .await;
+    assert_eq!(joined["status"], "ok", "{joined}");
+    carol_client
         .request("joinChat", json!({"chatId": chat_id}))
         .await;
 
-    let (ok, _) = bob_client.typing(chat_id).await;
-    assert!(ok, "a member may signal typing");
-    let signal = loop {
-        let frame = ada_client.frame().await;
-        // Skip the backend's own group sends (memberJoined…): they have no publisher.
-        if frame["type"] == "message" && frame["from"] == "group" && !frame["fromUserId"].is_null()
-        {
-            break frame;
-        }
-    };
-    assert_eq!(signal["group"], chat_id);
+    let reply = bob_client
+        .request("typing", json!({"chatId": chat_id}))
+        .await;
+    assert_eq!(reply["status"], "ok", "a member may signal typing: {reply}");
+    let marker = json!({"chatId": chat_id, "clientKey": "marker-1", "text": "after typing"});
     assert_eq!(
-        signal["fromUserId"], bob["user"]["id"],
-        "stamped by the service"
+        carol_client.request("sendMessage", marker).await["status"],
+        "ok"
     );
-    assert_eq!(signal["data"]["typing"], true);
+    let seen = ada_client.typing_before_next_message().await;
+    assert_eq!(
+        seen,
+        [json!({"chatId": chat_id, "userId": bob["user"]["id"]})],
+        "the other member sees one signal, stamped with the sender by the backend"
+    );
+    assert!(
+        bob_client.typing_before_next_message().await.is_empty(),
+        "the sender's own connection is not told it is typing"
+    );
+    assert!(
+        bob_laptop.typing_before_next_message().await.is_empty(),
+        "nor is the sender's other device"
+    );
 
-    let (ok, error) = eve_client.typing(chat_id).await;
-    assert!(!ok, "an outsider may not signal typing");
-    assert_eq!(error, "Forbidden");
+    let refused = eve_client
+        .request("typing", json!({"chatId": chat_id}))
+        .await;
+    assert_eq!(
+        (refused["status"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("forbidden")),
+        "an outsider may not signal typing: {refused}"
+    );
+    let spoofed = eve_client
+        .request(
+            "typing",
+            json!({"chatId": chat_id, "userId": bob["user"]["id"]}),
+        )
+        .await;
+    assert_eq!(
+        spoofed["code"], "badRequest",
+        "no sender, no payload in the body"
+    );
+    let padded = bob_client
+        .request(
+            "typing",
+            json!({"chatId": chat_id, "typing": "x".repeat(100_000)}),
+        )
+        .await;
+    assert_eq!(padded["code"], "badRequest", "nothing rides along");
+
+    // Nobody may publish to a chat's group by themselves any more: not a member, not an outsider.
+    for (who, client) in [
+        ("a member", &mut bob_client),
+        ("an outsider", &mut eve_client),
+    ] {
+        let (ok, error) = client
+            .publish_to_group(
+                chat_id,
+                json!({"typing": true, "padding": "x".repeat(100_000)}),
+            )
+            .await;
+        assert!(!ok, "{who} published to the group directly");
+        assert_eq!(error, "Forbidden", "{who}");
+    }
 
     bob_client
         .request("leaveChat", json!({"chatId": chat_id}))
         .await;
-    let (ok, error) = bob_client.typing(chat_id).await;
-    assert!(!ok, "after leaving, no more typing");
-    assert_eq!(error, "Forbidden");
+    let refused = bob_client
+        .request("typing", json!({"chatId": chat_id}))
+        .await;
+    assert_eq!(
+        refused["code"], "forbidden",
+        "after leaving, no more typing"
+    );
+    let marker = json!({"chatId": chat_id, "clientKey": "marker-2", "text": "after leaving"});
+    assert_eq!(
+        carol_client.request("sendMessage", marker).await["status"],
+        "ok"
+    );
+    assert!(
+        ada_client.typing_before_next_message().await.is_empty(),
+        "refused signals go nowhere"
+    );
+}
+
+/// A member flooding typing signals (20 in a row, sent as fast as the socket takes them) gets
+/// one forwarded per throttle window and `rateLimited` for the rest; the other member receives
+/// exactly that one.
+async fn a_typing_flood_forwards_at_most_one_signal_per_window(backing: Backing) {
+    // A long window, so the assertion does not depend on how fast this machine is.
+    let (local, _azurite) = local_with(backing, |config| {
+        config.typing.window = Duration::from_secs(60);
+    })
+    .await;
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let bob = sign_in(&local.backend_url, "Bob").await;
+    let mut ada_client = Client::connect(&ada).await;
+    let mut bob_client = Client::connect(&bob).await;
+    let chat_id = ada_client
+        .request("createChat", json!({"name": "Flood"}))
+        .await["chat"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    bob_client
+        .request("joinChat", json!({"chatId": chat_id}))
+        .await;
+
+    let mut outcomes = Vec::new();
+    for _ in 0..20 {
+        let reply = bob_client
+            .request("typing", json!({"chatId": chat_id}))
+            .await;
+        outcomes.push(reply["code"].as_str().unwrap_or("ok").to_owned());
+    }
+    assert_eq!(outcomes[0], "ok", "{outcomes:?}");
+    assert!(
+        outcomes[1..].iter().all(|o| o == "rateLimited"),
+        "one per window, the rest refused: {outcomes:?}"
+    );
+    let marker = json!({"chatId": chat_id, "clientKey": "marker", "text": "after the flood"});
+    assert_eq!(
+        bob_client.request("sendMessage", marker).await["status"],
+        "ok"
+    );
+    let seen = ada_client.typing_before_next_message().await;
+    assert_eq!(seen.len(), 1, "forwarded: {seen:?}");
+}
+
+/// The presence the REST API shows for `user`.
+async fn presence_of(backend: &str, session: &Value, user: &str) -> Value {
+    let (_, users) = get(backend, "/api/users", Some(session)).await;
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user)
+        .map_or(Value::Null, |u| u["presence"].clone())
+}
+
+/// Waits (up to 15 s) until `user` shows `presence`.
+async fn wait_for_presence(backend: &str, session: &Value, user: &str, presence: &str) {
+    for _ in 0..150 {
+        if presence_of(backend, session, user).await == presence {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{user} still shows {} instead of {presence}",
+        presence_of(backend, session, user).await
+    );
+}
+
+/// Connection records whose `disconnected` never came (a hub crash, a restart on the same
+/// database, `disconnected` handled before `connected`) neither make chats fail nor keep anyone
+/// online: the hub's 404 for a dead connection forgets it, and the sweep (at start, then
+/// periodically) forgets the rest.
+async fn dead_connection_records_never_break_chats_and_are_forgotten(backing: Backing) {
+    let (local, _azurite, store) = local_on(backing, |config| {
+        config.sweep_every = Duration::from_millis(300);
+    })
+    .await;
+    let backend = local.backend_url.clone();
+    let ada = sign_in(&backend, "Ada").await;
+    let bob = sign_in(&backend, "Bob").await;
+    let carol = sign_in(&backend, "Carol").await;
+    let (ada_id, bob_id, carol_id) = (
+        ada["user"]["id"].as_str().unwrap(),
+        bob["user"]["id"].as_str().unwrap(),
+        carol["user"]["id"].as_str().unwrap(),
+    );
+    // Quick connect-then-close cycles race `connected` against `disconnected`.
+    for _ in 0..30 {
+        let mut socket = support::open_socket(&carol, "json.reliable.webpubsub.azure.v1").await;
+        socket.close(None).await.unwrap();
+    }
+    // As a hub crash leaves them: records of connections the hub has never heard of.
+    store
+        .add_connection(ada_id, "deadada0000000000000000000000001")
+        .await
+        .unwrap();
+    store
+        .add_connection(bob_id, "deadb0b0000000000000000000000001")
+        .await
+        .unwrap();
+
+    let mut ada_client = Client::connect(&ada).await;
+    let chat = ada_client
+        .request("createChat", json!({"name": "Survivors"}))
+        .await;
+    assert_eq!(
+        chat["status"], "ok",
+        "a dead record of mine is no error: {chat}"
+    );
+    let mut bob_client = Client::connect(&bob).await;
+    let joined = bob_client
+        .request("joinChat", json!({"chatId": chat["chat"]["id"]}))
+        .await;
+    assert_eq!(joined["status"], "ok", "{joined}");
+    let private = ada_client
+        .request("createPrivateChat", json!({"targetUserId": bob_id}))
+        .await;
+    assert_eq!(private["status"], "ok", "{private}");
+    bob_client.socket.close(None).await.unwrap();
+
+    // Bob's dead record and the cycles' leftovers are forgotten: both show offline.
+    wait_for_presence(&backend, &ada, bob_id, "offline").await;
+    wait_for_presence(&backend, &ada, carol_id, "offline").await;
+    assert!(store.connections(carol_id).await.unwrap().is_empty());
+    let ada_records = store.connections(ada_id).await.unwrap();
+    assert_eq!(
+        ada_records
+            .iter()
+            .map(|c| c.connection_id.as_str())
+            .collect::<Vec<_>>(),
+        vec![ada_client.connection_id.as_str()],
+        "only Ada's live connection is left"
+    );
+    assert_eq!(presence_of(&backend, &bob, ada_id).await, "online");
+}
+
+/// A signed event as the hub would post it for `connection`, claiming to be from `user`.
+fn signed_event(
+    local: &chatr_backend::local::Local,
+    name: &str,
+    connection: &str,
+    user: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    let key = local
+        .hub_connection_string
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("AccessKey="))
+        .unwrap();
+    let kind = match name {
+        "connect" | "connected" | "disconnected" => format!("azure.webpubsub.sys.{name}"),
+        other => format!("azure.webpubsub.user.{other}"),
+    };
+    reqwest::Client::new()
+        .post(format!("{}/api/eventHandler", local.backend_url))
+        .header("ce-specversion", "1.0")
+        .header("ce-type", kind)
+        .header("ce-eventname", name)
+        .header("ce-hub", "chat")
+        .header("ce-connectionid", connection)
+        .header("ce-userid", user)
+        .header(
+            "ce-signature",
+            chatr_backend::events::verify::sign(key, connection),
+        )
+        .header("content-type", "application/json")
+        .body(body.to_string())
+}
+
+/// Web PubSub signs only the connection id: a captured request replayed with another user, or
+/// after its connection closed, is refused with 401 and changes nothing.
+async fn replayed_events_are_refused_and_change_nothing(backing: Backing) {
+    let (local, _azurite, store) = local_on(backing, |_| {}).await;
+    let backend = local.backend_url.clone();
+    let ada = sign_in(&backend, "Ada").await;
+    let eve = sign_in(&backend, "Eve").await;
+    let (ada_id, eve_id) = (
+        ada["user"]["id"].as_str().unwrap(),
+        eve["user"]["id"].as_str().unwrap(),
+    );
+    let mut ada_client = Client::connect(&ada).await;
+    let chat = ada_client
+        .request("createChat", json!({"name": "Ada's"}))
+        .await["chat"]
+        .clone();
+    let connection = ada_client.connection_id.clone();
+    let send = |key: &str| json!({"chatId": chat["id"], "clientKey": key, "text": "forged"});
+
+    // The genuine request (right user, open connection) goes through: the test signs correctly.
+    let genuine = signed_event(&local, "sendMessage", &connection, ada_id, &send("g1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(genuine.status(), 200);
+    // The same request naming Eve is refused and stores nothing.
+    let as_eve = signed_event(&local, "sendMessage", &connection, eve_id, &send("e1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_eve.status(), 401);
+    // A `connected` naming Eve for Ada's connection cannot make it Eve's.
+    let steal = signed_event(&local, "connected", &connection, eve_id, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(steal.status(), 401);
+    assert!(store.connections(eve_id).await.unwrap().is_empty());
+    // A `disconnected` for a connection that is still open is a replay.
+    let cut = signed_event(&local, "disconnected", &connection, ada_id, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cut.status(), 401);
+    assert_eq!(store.connections(ada_id).await.unwrap().len(), 1);
+    // A `connect` for a connection that is connected already is a replay (it could rename Ada).
+    let reconnect = signed_event(
+        &local,
+        "connect",
+        &connection,
+        ada_id,
+        &json!({"claims": {"name": ["Mallory"]}}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(reconnect.status(), 401);
+
+    // Once the connection closed, even the right user's replay is refused.
+    ada_client.socket.close(None).await.unwrap();
+    for _ in 0..100 {
+        if store.connection_owner(&connection).await.unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after_close = signed_event(&local, "sendMessage", &connection, ada_id, &send("g2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after_close.status(), 401);
+    let renamed = signed_event(
+        &local,
+        "connect",
+        &connection,
+        ada_id,
+        &json!({"claims": {"name": ["Mallory"]}}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        store.user(ada_id).await.unwrap().unwrap().name,
+        "Ada",
+        "a replayed connect ({}) renames nobody",
+        renamed.status()
+    );
+    let stored = store
+        .messages(
+            chat["id"].as_str().unwrap(),
+            chatr_backend::store::Page::Latest,
+            50,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .map(|m| m.client_key.as_str())
+            .collect::<Vec<_>>(),
+        vec!["g1"],
+        "only the genuine request stored anything"
+    );
+}
+
+/// A `createChat` resent with its client key (after a cut, a killed backend) answers the chat
+/// the first one made; chat creation is limited per user, and a resend is answered before the
+/// limit is taken.
+async fn retried_chat_creation_makes_one_chat_and_creation_is_limited(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let mut client = Client::connect(&ada).await;
+    let first = client
+        .request("createChat", json!({"name": "Once", "clientKey": "c-1"}))
+        .await;
+    let again = client
+        .request("createChat", json!({"name": "Once", "clientKey": "c-1"}))
+        .await;
+    assert_eq!(first["status"], "ok");
+    assert_eq!(again["chat"]["id"], first["chat"]["id"]);
+    let mut outcomes = Vec::new();
+    for i in 0..30 {
+        let reply = client
+            .request(
+                "createChat",
+                json!({"name": format!("Flood {i}"), "clientKey": format!("f-{i}")}),
+            )
+            .await;
+        outcomes.push(reply["status"] == "ok");
+        if reply["status"] != "ok" {
+            assert_eq!(reply["code"], "rateLimited", "{reply}");
+        }
+    }
+    let made = outcomes.iter().filter(|ok| **ok).count();
+    assert!(
+        (9..=10).contains(&made),
+        "a burst of ten chats (one made above), then refusals: {outcomes:?}"
+    );
+    let resent = client
+        .request("createChat", json!({"name": "Once", "clientKey": "c-1"}))
+        .await;
+    assert_eq!(resent["chat"]["id"], first["chat"]["id"], "{resent}");
+    let (_, chats) = get(&local.backend_url, "/api/chats", Some(&ada)).await;
+    let names: Vec<&str> = chats
+        .as_array()
+        .or_else(|| chats["chats"].as_array())
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| **n == "Once").count(),
+        1,
+        "{names:?}"
+    );
+    assert_eq!(names.len(), made + 1, "{names:?}");
+}
+
+/// A resend of a stored message is answered from the store even when the sender is out of
+/// tokens (honest retries after an outage are not throttled), and stores nothing new.
+async fn resends_are_answered_before_the_rate_limit(backing: Backing) {
+    let (local, _azurite) = local_with(backing, |config| {
+        config.rate.send = chatr_backend::chat::rate_limit::Rate::new(3, 0.001);
+    })
+    .await;
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let mut client = Client::connect(&ada).await;
+    let chat = client.request("createChat", json!({"name": "Retry"})).await["chat"].clone();
+    let send = |key: &str| json!({"chatId": chat["id"], "clientKey": key, "text": key});
+    let mut first = Vec::new();
+    for key in ["a", "b", "c"] {
+        first.push(client.request("sendMessage", send(key)).await);
+    }
+    let refused = client.request("sendMessage", send("d")).await;
+    assert_eq!(refused["code"], "rateLimited");
+    let resent = client.request("sendMessage", send("a")).await;
+    assert_eq!(resent["status"], "ok", "{resent}");
+    assert_eq!(resent["message"], first[0]["message"]);
+    let path = format!("/api/chats/{}/messages", chat["id"].as_str().unwrap());
+    let (_, history) = get(&local.backend_url, &path, Some(&ada)).await;
+    let history = history
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| history["messages"].as_array().cloned().unwrap());
+    assert_eq!(history.len(), 3);
+}
+
+/// Idle/active flips and join/leave flips are limited per user: a flood cannot become a flood of
+/// broadcasts to everyone.
+async fn presence_and_membership_flips_are_limited(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
+    let ada = sign_in(&local.backend_url, "Ada").await;
+    let bob = sign_in(&local.backend_url, "Bob").await;
+    let mut ada_client = Client::connect(&ada).await;
+    let mut bob_client = Client::connect(&bob).await;
+    let chat = bob_client
+        .request("createChat", json!({"name": "Door"}))
+        .await["chat"]
+        .clone();
+    let started = std::time::Instant::now();
+    let mut presence_ok = 0;
+    for i in 0..60 {
+        let event = if i % 2 == 0 {
+            "userEnterIdle"
+        } else {
+            "userExitIdle"
+        };
+        let reply = ada_client.request(event, json!({})).await;
+        if reply["status"] == "ok" {
+            presence_ok += 1;
+        } else {
+            assert_eq!(reply["code"], "rateLimited", "{reply}");
+        }
+    }
+    // Ten at once, then one every 5 s (a slow store makes the loop take a few seconds).
+    let refilled = started.elapsed().as_secs_f64() / 5.0;
+    assert!(
+        presence_ok >= 10 && f64::from(presence_ok) <= 10.0 + refilled + 1.0,
+        "a burst of ten flips, then refusals: {presence_ok}"
+    );
+    let started = std::time::Instant::now();
+    // Alternating join/leave: each one that changes something takes a token and is broadcast to
+    // the chat (joining a chat one is in, or leaving one one is not in, changes nothing and costs
+    // nothing), so count what the chat's other member hears.
+    let mut refused = 0u32;
+    for i in 0..80 {
+        let event = if i % 2 == 0 { "joinChat" } else { "leaveChat" };
+        let reply = ada_client
+            .request(event, json!({"chatId": chat["id"]}))
+            .await;
+        if reply["status"] != "ok" {
+            assert_eq!(reply["code"], "rateLimited", "{reply}");
+            refused += 1;
+        }
+    }
+    let mut broadcasts = 0u32;
+    while let Ok(Some(Ok(Message::Text(text)))) =
+        tokio::time::timeout(Duration::from_secs(1), bob_client.socket.next()).await
+    {
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        let event = &frame["data"]["chatEvent"];
+        broadcasts += u32::from(event == "memberJoined" || event == "memberLeft");
+    }
+    // Twenty at once (ten joins and their leaves), then one a second.
+    let refilled = started.elapsed().as_secs_f64();
+    assert!(
+        refused >= 20 && broadcasts >= 20 && f64::from(broadcasts) <= 20.0 + refilled + 1.0,
+        "a burst of twenty joins and leaves, then refusals: {broadcasts} broadcasts, {refused} \
+         refused in {refilled:.1} s"
+    );
+}
+
+/// Every chat the caller may see, walked page by page: `GET /api/chats?limit=&cursor=` orders
+/// group chats and the caller's private chats by creation, hands out `next` until the last page,
+/// and refuses bad limits and cursors it did not make.
+async fn the_chat_list_comes_in_pages(backing: Backing) {
+    let (local, _azurite) = local(backing).await;
+    let backend = local.backend_url.clone();
+    let ada = sign_in(&backend, "Ada").await;
+    let bob = sign_in(&backend, "Bob").await;
+    let mut ada_client = Client::connect(&ada).await;
+    let mut made = Vec::new();
+    for name in ["One", "Two", "Three"] {
+        let reply = ada_client
+            .request("createChat", json!({"name": name}))
+            .await;
+        made.push(reply["chat"]["id"].clone());
+        // Distinct creation times, so the expected order does not rest on random ids.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let private = ada_client
+        .request(
+            "createPrivateChat",
+            json!({"targetUserId": bob["user"]["id"]}),
+        )
+        .await;
+    made.push(private["chat"]["id"].clone());
+
+    let walk = async |session: &Value| {
+        let (mut seen, mut names, mut cursor) = (Vec::new(), Vec::new(), None::<String>);
+        loop {
+            let path = match &cursor {
+                None => "/api/chats?limit=2".to_owned(),
+                Some(c) => format!("/api/chats?limit=2&cursor={c}"),
+            };
+            let (status, page) = get(&backend, &path, Some(session)).await;
+            assert_eq!(status, 200, "{page}");
+            let chats = page["chats"].as_array().unwrap();
+            assert!(chats.len() <= 2);
+            seen.extend(chats.iter().map(|c| c["id"].clone()));
+            names.extend(chats.iter().map(|c| c["name"].clone()));
+            match page["next"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        (seen, names)
+    };
+    let (seen, _) = walk(&ada).await;
+    assert_eq!(seen, made, "every chat once, in creation order");
+    let (seen, names) = walk(&bob).await;
+    assert_eq!(seen, made, "Bob sees the groups and his private chat");
+    assert_eq!(
+        names[3], "Ada",
+        "a private chat is named after the other person"
+    );
+    let eve = sign_in(&backend, "Eve").await;
+    let (status, page) = get(&backend, "/api/chats", Some(&eve)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        page["chats"].as_array().unwrap().len(),
+        3,
+        "not others' private chats"
+    );
+    assert_eq!(page["next"], Value::Null);
+
+    for bad in [
+        "/api/chats?limit=0",
+        "/api/chats?limit=201",
+        "/api/chats?cursor=not-a-cursor",
+        "/api/chats?cursor=Zm9vOmJhcg",
+    ] {
+        assert_eq!(get(&backend, bad, Some(&ada)).await.0, 400, "{bad}");
+    }
 }

@@ -276,6 +276,7 @@ mod managed_identity {
     use axum::Router;
     use axum::extract::{Query, State};
     use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
     use axum::routing::{get, post};
     use chatr_backend::azure_identity::{Endpoint, ManagedIdentity, STORAGE_RESOURCE, TokenSource};
     use chatr_backend::store::Store;
@@ -421,11 +422,14 @@ mod managed_identity {
                         }
                     }),
                 )
-                .fallback(move |headers: HeaderMap| async move {
-                    if authorized(&headers) {
-                        StatusCode::NOT_FOUND
+                .fallback(move |uri: axum::http::Uri, headers: HeaderMap| async move {
+                    if !authorized(&headers) {
+                        StatusCode::FORBIDDEN.into_response()
+                    } else if uri.path().ends_with("()") {
+                        // A query (opening the store indexes what it finds): nothing stored.
+                        axum::Json(serde_json::json!({"value": []})).into_response()
                     } else {
-                        StatusCode::FORBIDDEN
+                        StatusCode::NOT_FOUND.into_response()
                     }
                 }),
         )

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chatr_protocol::client_event::ClientEvent;
-use chatr_protocol::{ChatView, ErrorCode, Message, Reply, SignIn, TokenRequest, User};
+use chatr_protocol::{ChatPage, ChatView, ErrorCode, Message, Reply, SignIn, TokenRequest, User};
 use tokio::sync::mpsc;
 
 use crate::auth::device_login::{self, DeviceLogin, Provider, Tokens};
@@ -72,26 +72,43 @@ fn http_client() -> Result<reqwest::Client, Error> {
 }
 
 /// Signs in to the local provider of the backend at `base_url` as `name` and starts the realtime
-/// session, whose events go to `events`.
+/// session, whose events go to `events`. Rotated refresh tokens are not kept anywhere: the app
+/// uses [`sign_in_local_keeping`].
 pub async fn sign_in_local(
     base_url: &str,
     name: &str,
+    events: mpsc::UnboundedSender<SessionEvent>,
+) -> Result<SignedIn, Error> {
+    sign_in_local_keeping(base_url, name, None, events).await
+}
+
+/// [`sign_in_local`], with `on_refresh` called with each rotated refresh token (the local provider
+/// rotates it at every refresh and refuses an old one, so the keyring must follow).
+pub async fn sign_in_local_keeping(
+    base_url: &str,
+    name: &str,
+    on_refresh: Option<OnRefresh>,
     events: mpsc::UnboundedSender<SessionEvent>,
 ) -> Result<SignedIn, Error> {
     let http = http_client()?;
     let provider = Provider::local(base_url);
     let login = DeviceLogin::new(provider.clone())?;
     let (pending, details) = login.start().await?;
-    // Answer the verification page as the person would.
-    let response = http
-        .post(&pending.verification_uri)
-        .form(&[
-            ("user_code", pending.user_code.as_str()),
-            ("name", name),
-            ("action", "approve"),
-        ])
-        .send()
-        .await?;
+    // Answer the verification page as the person would (load it, then submit its form).
+    let response = chatr_backend::local_client::approve(
+        &http,
+        &pending.verification_uri,
+        &pending.user_code,
+        name,
+    )
+    .await
+    .map_err(|err| match err {
+        chatr_backend::local_client::Error::Http(err) => Error::Http(err),
+        other => Error::Refused {
+            code: ErrorCode::BadRequest,
+            message: other.to_string(),
+        },
+    })?;
     if !response.status().is_success() {
         return Err(Error::Refused {
             code: ErrorCode::BadRequest,
@@ -99,7 +116,7 @@ pub async fn sign_in_local(
         });
     }
     let tokens = login.wait(&details, tokio::time::sleep).await?;
-    sign_in_with_tokens(base_url, provider, tokens, None, events).await
+    sign_in_with_tokens(base_url, provider, tokens, on_refresh, events).await
 }
 
 /// Signs in with a saved refresh token: no question asked. [`Error::SignIn`] with
@@ -294,9 +311,29 @@ impl SignedIn {
         Ok(response.error_for_status()?.json().await?)
     }
 
-    /// Group chats and the user's private chats.
+    /// Group chats and the user's private chats, oldest first: every page of `GET /api/chats`,
+    /// up to [`MAX_CHATS`] (past that the list is cut, with a warning in the log).
     pub async fn chats(&self) -> Result<Vec<ChatView>, Error> {
-        self.get("/api/chats").await
+        let mut all: Vec<ChatView> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                None => format!("/api/chats?limit={CHAT_PAGE}"),
+                Some(next) => format!("/api/chats?limit={CHAT_PAGE}&cursor={}", urlencode(next)),
+            };
+            let page: ChatPage = self.get(&path).await?;
+            all.extend(page.chats);
+            match page.next {
+                Some(next) if all.len() < MAX_CHATS => cursor = Some(next),
+                Some(_) => {
+                    tracing::warn!(shown = MAX_CHATS, "more chats than the app lists; cut");
+                    break;
+                }
+                None => break,
+            }
+        }
+        all.truncate(MAX_CHATS);
+        Ok(all)
     }
 
     /// Everyone, with presence.
@@ -346,17 +383,25 @@ impl SignedIn {
         }
     }
 
-    /// Publishes a typing signal to the chat's group (members may; best effort).
+    /// Tells the chat's other members that the user is typing (best effort: the backend checks
+    /// membership and throttles; its answer is not awaited).
     pub async fn typing(&self, chat: &str) -> Result<(), Error> {
         Ok(self
             .session
-            .publish(chat, serde_json::json!({ "typing": true }))
+            .signal(ClientEvent::Typing {
+                chat_id: chat.to_owned(),
+            })
             .await?)
     }
 }
 
 /// Messages per request when filling a gap (the API's maximum).
 const GAP_PAGE: usize = 200;
+/// Chats per request when listing them (the API's maximum).
+const CHAT_PAGE: usize = 200;
+/// The most chats the app lists (25 pages): more than anyone scrolls through, and a bound on what
+/// a server with runaway chat creation can make the app load.
+pub const MAX_CHATS: usize = 5_000;
 
 fn urlencode(segment: &str) -> String {
     segment

@@ -23,11 +23,29 @@ async fn backend(tweak: impl FnOnce(&mut Config)) -> String {
     url
 }
 
-/// What a person does on the verification page.
+/// What a person does on the verification page (load it, then submit its form with the page's
+/// anti-forgery token and cookie).
 async fn answer(page: &str, user_code: &str, name: &str, action: &str) {
-    let response = reqwest::Client::new()
+    let http = reqwest::Client::new();
+    let form = http.get(page).send().await.unwrap();
+    let cookie = form.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = form.text().await.unwrap();
+    let csrf = chatr_backend::local_client::form_token(&html).unwrap();
+    let response = http
         .post(page)
-        .form(&[("user_code", user_code), ("name", name), ("action", action)])
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&[
+            ("user_code", user_code),
+            ("name", name),
+            ("action", action),
+            ("csrf", csrf),
+        ])
         .send()
         .await
         .unwrap();

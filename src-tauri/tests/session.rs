@@ -32,7 +32,13 @@ async fn local_backend() -> chatr_backend::local::Local {
         None,
         |config| {
             config.grant_timing.interval = Duration::ZERO;
-            config.rate = (10_000, 10_000.0);
+            let unlimited = chatr_backend::chat::rate_limit::Rate::new(10_000, 10_000.0);
+            config.rate = chatr_backend::chat::rate_limit::RateLimits {
+                send: unlimited,
+                create_chat: unlimited,
+                membership: unlimited,
+                presence: unlimited,
+            };
         },
         std::future::pending(),
     )
@@ -130,6 +136,7 @@ async fn messages_arrive_once_and_in_order_across_dropped_connections() {
     let (chat, _) = ok(ada_session
         .request(ClientEvent::CreateChat {
             name: "Resilient".into(),
+            client_key: None,
         })
         .await
         .unwrap());
@@ -314,6 +321,7 @@ async fn two_people_exchange_1000_messages_through_closes_and_cuts() {
     let chat_id = ada
         .request(ClientEvent::CreateChat {
             name: "Busy".into(),
+            client_key: None,
         })
         .await
         .unwrap()
@@ -557,4 +565,264 @@ async fn send(socket: &mut ChatSocket, chat_id: &str, i: u64) -> u64 {
     )
     .await;
     reply["message"]["seq"].as_u64().unwrap()
+}
+
+/// Records every UI event as the window would receive it (its JSON).
+#[derive(Default)]
+struct Heard {
+    events: Mutex<Vec<Value>>,
+    changed: tokio::sync::Notify,
+}
+
+impl Outlet for Heard {
+    fn deliver(&self, event: UiEvent) {
+        self.events
+            .lock()
+            .unwrap()
+            .push(serde_json::to_value(&event).unwrap());
+        self.changed.notify_waiters();
+    }
+}
+
+impl Heard {
+    /// Waits (up to 10 s) for an event of `kind` and returns its data.
+    async fn first(&self, kind: &str) -> Value {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let changed = self.changed.notified();
+                if let Some(found) = self.of(kind).into_iter().next() {
+                    return found;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {kind} event; heard {:?}", self.events.lock().unwrap()))
+    }
+
+    fn of(&self, kind: &str) -> Vec<Value> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .map(|e| e["data"].clone())
+            .collect()
+    }
+}
+
+/// Typing goes through the backend: Bob's app sends a `typing` event, and Ada's app turns the
+/// backend's `typing` server event into its `typing` UI event, naming Bob as the backend verified
+/// him. A message someone published to the chat's group (here with a permission granted over
+/// the hub's REST API, as a misconfigured or malicious service could) is ignored whatever it
+/// claims to be: neither a typing signal nor a backend event.
+#[tokio::test]
+async fn typing_reaches_the_other_member_as_a_ui_event_and_member_publishes_are_ignored() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let local = local_backend().await;
+    let hub = HubClient::new(
+        ConnectionString::parse(&local.hub_connection_string).unwrap(),
+        "chat",
+    )
+    .unwrap();
+    let start = |name: &'static str| {
+        let backend = local.backend_url.clone();
+        async move {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let signed = Arc::new(
+                chat_client::sign_in_local(&backend, name, tx)
+                    .await
+                    .unwrap(),
+            );
+            let heard = Arc::new(Heard::default());
+            let inbox: SharedInbox = Arc::default();
+            tokio::spawn(dispatch::run(signed.clone(), rx, inbox, heard.clone()));
+            (signed, heard)
+        }
+    };
+    let (ada, ada_heard) = start("Ada").await;
+    let (bob, _bob_heard) = start("Bob").await;
+    let chat = ada
+        .request(ClientEvent::CreateChat {
+            name: "Typing".into(),
+            client_key: None,
+        })
+        .await
+        .unwrap()
+        .chat
+        .unwrap();
+    bob.request(ClientEvent::JoinChat {
+        chat_id: chat.id.clone(),
+    })
+    .await
+    .unwrap();
+
+    // Mallory publishes to the group with a permission the backend would never grant.
+    let mallory = sign_in(&local.backend_url, "Mallory").await;
+    let mut socket = open_chat_socket(&mallory).await;
+    let connection_id = loop {
+        let Some(Ok(Message::Text(text))) = socket.next().await else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["event"] == "connected" {
+            break frame["connectionId"].as_str().unwrap().to_owned();
+        }
+    };
+    hub.grant_permission(
+        chatr_backend::hub_client::Permission::SendToGroup,
+        &connection_id,
+        &chat.id,
+    )
+    .await
+    .unwrap();
+    let forged = [
+        json!({"typing": true}),
+        json!({"chatEvent": "typing", "data": {"chatId": chat.id, "userId": "forged:1"}}),
+        json!({"chatEvent": "chatDeleted", "data": {"chatId": chat.id}}),
+    ];
+    for (ack_id, data) in (1..).zip(forged) {
+        let frame = json!({"type": "sendToGroup", "group": chat.id, "ackId": ack_id,
+            "dataType": "json", "data": data});
+        socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+        loop {
+            let Some(Ok(Message::Text(text))) = socket.next().await else {
+                continue;
+            };
+            let frame: Value = serde_json::from_str(&text).unwrap();
+            if frame["type"] == "ack" && frame["ackId"] == ack_id {
+                assert_eq!(frame["success"], true, "{frame}");
+                break;
+            }
+        }
+    }
+
+    bob.typing(&chat.id).await.unwrap();
+    let typing = ada_heard.first("typing").await;
+    assert_eq!(typing, json!({"chatId": chat.id, "userId": bob.user.id}));
+    assert_eq!(
+        ada_heard.of("typing").len(),
+        1,
+        "the forged signals were ignored"
+    );
+    assert!(
+        ada_heard
+            .of("server")
+            .iter()
+            .all(|e| e["chatEvent"] != "chatDeleted" && e["chatEvent"] != "typing"),
+        "a member's publish was taken for a backend event: {:?}",
+        ada_heard.of("server")
+    );
+}
+
+/// The backend alone on `listener` (its hub elsewhere), on `store`, until `stop` is cancelled.
+fn serve_backend(
+    listener: tokio::net::TcpListener,
+    hub_connection_string: &str,
+    store: Arc<dyn chatr_backend::store::Store>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = chatr_backend::Config::local(url);
+    config.session_secret = b"a fixed secret for both lives of the backend".to_vec();
+    config.grant_timing.interval = Duration::ZERO;
+    config.allowed_origins = vec!["*".into()];
+    config.store = Some(store);
+    config.hub = Some(chatr_backend::HubSettings {
+        connection_string: hub_connection_string.to_owned(),
+        hub: "chat".into(),
+        entra_tokens: None,
+        event_issuer: None,
+        event_caller: None,
+    });
+    let state = chatr_backend::AppState::new(config).unwrap();
+    tokio::spawn(chatr_backend::serve(
+        listener,
+        state,
+        stop.cancelled_owned(),
+    ));
+}
+
+/// While the backend is down, the hub acks a request with an error (its event handler cannot
+/// be reached — or it was killed after storing): the session sends it again, and once the
+/// backend is back the message is stored and answered exactly once.
+#[tokio::test]
+async fn a_request_acked_with_an_error_is_sent_again_and_stored_once() {
+    let hub_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend_addr = backend_listener.local_addr().unwrap();
+    let key = chatr_hub::random_access_key();
+    let hub_connection_string = chatr_hub::connection_string(
+        &format!("http://{}", hub_listener.local_addr().unwrap()),
+        &key,
+    );
+    let hub_config = chatr_hub::HubConfig::new(key).with_upstream(
+        "chat",
+        chatr_hub::UpstreamHandler::all_events(format!("http://{backend_addr}/api/eventHandler")),
+    );
+    tokio::spawn(chatr_hub::serve(
+        hub_listener,
+        hub_config,
+        std::future::pending(),
+    ));
+    let store: Arc<dyn chatr_backend::store::Store> =
+        Arc::new(chatr_backend::store::sqlite::SqliteStore::in_memory().unwrap());
+    let first_life = tokio_util::sync::CancellationToken::new();
+    serve_backend(
+        backend_listener,
+        &hub_connection_string,
+        store.clone(),
+        first_life.clone(),
+    );
+    let backend = format!("http://{backend_addr}");
+    let ada = sign_in(&backend, "Ada").await;
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let session = Session::start(ada["url"].as_str().unwrap().to_owned(), tx);
+    wait_connected(&mut events).await;
+    let (chat, _) = ok(session
+        .request(ClientEvent::CreateChat {
+            name: "Outage".into(),
+            client_key: Some("outage-chat".into()),
+        })
+        .await
+        .unwrap());
+    let chat_id = chat.unwrap().id;
+
+    // The backend goes away; the hub stays and acks events with an error.
+    first_life.cancel();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sending = {
+        let session = session.clone();
+        let chat_id = chat_id.clone();
+        tokio::spawn(async move {
+            session
+                .request(ClientEvent::SendMessage {
+                    chat_id,
+                    client_key: "during-outage".into(),
+                    text: "are you there?".into(),
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!sending.is_finished(), "the request waits for the backend");
+    let listener = tokio::net::TcpListener::bind(backend_addr).await.unwrap();
+    serve_backend(
+        listener,
+        &hub_connection_string,
+        store.clone(),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let (_, message) = ok(sending.await.unwrap().unwrap());
+    assert_eq!(message.unwrap().text, "are you there?");
+    let stored = store
+        .messages(&chat_id, chatr_backend::store::Page::Latest, 50)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1, "stored once: {stored:?}");
 }

@@ -101,6 +101,12 @@ export const strings = {
     close: (name: string) => `Leave ${name}`,
     private: 'Private chat',
   },
+  names: {
+    /** A name shared with someone else, told apart by provider and the end of the id. */
+    disambiguated: (name: string, tag: string) => `${name} · ${tag}`,
+    /** The hover text of a person's name: who exactly this is. */
+    title: (name: string, provider: string, id: string) => `${name} — ${provider}, ${id}`,
+  },
   users: {
     title: 'People',
     listLabel: 'People',

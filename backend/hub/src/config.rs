@@ -3,6 +3,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::accept::ServeLimits;
+
+/// The default outbox (frames queued for one client). A resume queues the `connected` frame and up
+/// to a whole replay buffer into a fresh outbox at once, so it must hold more than that (the
+/// session also enforces it whatever the configuration says).
+pub const DEFAULT_OUTBOX_CAPACITY: usize = 1100;
+const _: () = assert!(DEFAULT_OUTBOX_CAPACITY > crate::reliable::MAX_MESSAGES);
+
 /// One upstream event handler of a hub (Azure's "event handler settings").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstreamHandler {
@@ -57,10 +65,16 @@ pub struct HubConfig {
     pub recovery_window: Duration,
     /// How long a blocking upstream call (connect, user events) may take.
     pub upstream_timeout: Duration,
-    /// How many frames may wait for one slow client before it is disconnected.
+    /// How many frames may wait for one slow client before it is disconnected (never less than
+    /// a reliable connection's whole replay plus one).
     pub outbox_capacity: usize,
-    /// The most connections at once.
+    /// The most WebSocket connections at once.
     pub max_connections: usize,
+    /// The most WebSocket connections one user may have in one hub (counting reliable ones
+    /// waiting to be resumed); one more is refused with 429 before the upgrade.
+    pub max_connections_per_user: usize,
+    /// Timeouts and the socket cap of the HTTP listener.
+    pub serve_limits: ServeLimits,
 }
 
 impl HubConfig {
@@ -71,8 +85,10 @@ impl HubConfig {
             upstreams: HashMap::new(),
             recovery_window: Duration::from_secs(30),
             upstream_timeout: Duration::from_secs(30),
-            outbox_capacity: 1100,
+            outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
             max_connections: 100_000,
+            max_connections_per_user: 20,
+            serve_limits: ServeLimits::default(),
         }
     }
 

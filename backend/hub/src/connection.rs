@@ -12,8 +12,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::Shared;
+use crate::config::HubConfig;
 use crate::engine::{Attachment, Conn, Delivery, Hub, Outbound, Protocol, lock};
 use crate::frame::{self, AckError, Payload, Request};
+use crate::reliable;
 use crate::roles::Action;
 use crate::upstream::Origin;
 
@@ -28,46 +30,74 @@ enum End {
     Dropped,
 }
 
-/// Runs a session on `socket` for `conn` (new or resumed) until the socket ends.
+/// How a session starts.
+pub(crate) enum Start {
+    /// A new connection: registered in its hub and put in `groups` once its socket is attached.
+    New {
+        /// The groups from the token and the upstream `connect` answer.
+        groups: Vec<String>,
+    },
+    /// A reliable connection resumed on a new socket.
+    Resumed,
+}
+
+/// The outbox size of a session: the configured one, but never less than a whole replay plus the
+/// `connected` frame, so queueing a resume's replay into the fresh outbox cannot fail.
+pub(crate) fn outbox_capacity(config: &HubConfig) -> usize {
+    config.outbox_capacity.max(reliable::MAX_MESSAGES + 1)
+}
+
+/// Runs a session on `socket` for `conn` until the socket ends.
 pub(crate) async fn run(
     shared: Arc<Shared>,
     hub: Arc<Hub>,
     conn: Arc<Conn>,
     socket: WebSocket,
-    resumed: bool,
+    start: Start,
 ) {
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Outbound>(shared.engine.config.outbox_capacity);
+    let (tx, mut rx) = mpsc::channel::<Outbound>(outbox_capacity(&shared.engine.config));
     let kill = CancellationToken::new();
     let close: Arc<Mutex<Option<(u16, String)>>> = Arc::new(Mutex::new(None));
 
-    // The first frames, queued before anyone else can reach this socket, so order holds.
-    if conn.protocol != Protocol::Raw {
+    // The first frames (`connected`, then any replay) are queued as the socket is attached, before
+    // anything else can reach it, so order holds and nothing numbered meanwhile is skipped.
+    let greeting = (conn.protocol != Protocol::Raw).then(|| {
         let token =
             (conn.protocol == Protocol::Reliable).then_some(conn.reconnection_token.as_str());
-        let _ = tx.try_send(Outbound::Text(
-            frame::connected(conn.user_id.as_deref(), &conn.id, token).into(),
-        ));
-    }
-    if resumed {
-        for replayed in conn.replay() {
-            let _ = tx.try_send(Outbound::Text(replayed));
-        }
-    }
-    let generation = {
-        let mut attachment = lock(&conn.attachment);
-        if let Some(old) = attachment.take() {
-            old.kick(1000, "resumed on another socket");
-        }
-        *attachment = Some(Attachment {
+        Arc::from(frame::connected(conn.user_id.as_deref(), &conn.id, token))
+    });
+    let generation = conn.attach(
+        Attachment {
             tx,
             kill: kill.clone(),
             close: close.clone(),
-        });
-        let mut generation = lock(&conn.generation);
-        *generation += 1;
-        *generation
-    };
+        },
+        greeting,
+    );
+    if let Start::New { groups } = start {
+        // Registered only now that the socket is attached: a message sent to one of its groups
+        // from here on reaches it (before, it would have been dropped or only numbered).
+        hub.add(conn.clone());
+        for group in &groups {
+            hub.join(group, &conn);
+        }
+        if let Some(handler) = shared
+            .engine
+            .config
+            .handler(&conn.hub, "connected", true)
+            .cloned()
+        {
+            let (shared, conn) = (shared.clone(), conn.clone());
+            tokio::spawn(async move {
+                let origin = origin(&conn);
+                shared
+                    .upstream
+                    .notify(&handler, &origin, "connected", &json!({}))
+                    .await;
+            });
+        }
+    }
 
     let writer = {
         let (kill, close) = (kill.clone(), close.clone());
@@ -388,5 +418,20 @@ async fn user_event(
 async fn raw_message(shared: &Shared, conn: &Conn, payload: Payload) {
     if let Err(message) = user_event(shared, conn, "message", &payload).await {
         tracing::debug!(conn_id = %conn.id, %message, "raw message not delivered upstream");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outbox_always_holds_a_whole_replay_and_the_connected_frame() {
+        let mut config = HubConfig::new("k");
+        assert!(outbox_capacity(&config) > reliable::MAX_MESSAGES);
+        config.outbox_capacity = 10;
+        assert_eq!(outbox_capacity(&config), reliable::MAX_MESSAGES + 1);
+        config.outbox_capacity = 5000;
+        assert_eq!(outbox_capacity(&config), 5000);
     }
 }

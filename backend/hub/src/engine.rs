@@ -206,12 +206,42 @@ impl Conn {
         }
     }
 
-    /// Reliable: the frames to send again on resume.
+    /// Reliable: the frames a resume would send again (tests).
+    #[cfg(test)]
     pub(crate) fn replay(&self) -> Vec<Arc<str>> {
         self.replay
             .as_ref()
             .map(|r| lock(r).replay())
             .unwrap_or_default()
+    }
+
+    /// Attaches a new socket, closing the previous one (if any), and returns its generation.
+    ///
+    /// `greeting` (the `connected` frame) is queued first, then, on a reliable connection, every
+    /// unacknowledged frame. All of it happens under the replay lock, which [`Conn::deliver`] also
+    /// holds while it numbers and queues: a frame numbered meanwhile is either in the replay or
+    /// queued on the new socket after it, never missed and never ahead of an older one.
+    /// `attachment.tx` must have room for the greeting plus [`crate::reliable::MAX_MESSAGES`]
+    /// (see `connection::outbox_capacity`).
+    pub(crate) fn attach(&self, attachment: Attachment, greeting: Option<Arc<str>>) -> u64 {
+        // Lock order, everywhere: replay → attachment → generation (→ the attachment's close).
+        let replay = self.replay.as_ref().map(lock);
+        let queued = greeting
+            .into_iter()
+            .chain(replay.iter().flat_map(|r| r.replay()))
+            .all(|frame| attachment.tx.try_send(Outbound::Text(frame)).is_ok());
+        if !queued {
+            // Unreachable while the outbox holds a whole replay; the client would see a gap.
+            tracing::error!(conn_id = %self.id, "the outbox cannot hold the replay");
+            attachment.kick(1011, "the replay did not fit the outbox");
+        }
+        let mut current = lock(&self.attachment);
+        if let Some(old) = current.replace(attachment) {
+            old.kick(1000, "resumed on another socket");
+        }
+        let mut generation = lock(&self.generation);
+        *generation += 1;
+        *generation
     }
 
     /// Sends a control frame (ack, pong, system) to this connection only, unnumbered.
@@ -221,24 +251,25 @@ impl Conn {
 
     /// Delivers a message: numbered and kept for replay on reliable connections.
     pub fn deliver(&self, delivery: &Delivery) {
-        let out = match self.protocol {
-            Protocol::Raw => delivery.raw.clone(),
-            Protocol::Json => Outbound::Text(delivery.json.clone()),
+        match self.protocol {
+            Protocol::Raw => self.push(delivery.raw.clone()),
+            Protocol::Json => self.push(Outbound::Text(delivery.json.clone())),
             Protocol::Reliable => {
                 let Some(replay) = &self.replay else { return };
-                let numbered = lock(replay).push(|id| frame::with_sequence_id(&delivery.json, id));
-                match numbered {
-                    Ok(frame) => Outbound::Text(frame),
+                // Number and queue under one lock, so concurrent fan-outs to this connection queue
+                // their frames in sequence-id order (clients drop an id at or below one they saw).
+                let mut replay = lock(replay);
+                match replay.push(|id| frame::with_sequence_id(&delivery.json, id)) {
+                    Ok(frame) => self.push(Outbound::Text(frame)),
                     Err(_) => {
+                        drop(replay);
                         // Unrecoverable: the client can never catch up.
                         self.kick(1008, "too many unacknowledged messages");
                         self.gone.cancel();
-                        return;
                     }
                 }
             }
-        };
-        self.push(out);
+        }
     }
 
     fn push(&self, out: Outbound) {
@@ -356,6 +387,11 @@ impl Hub {
     /// Whether `user` has connections.
     pub fn user_exists(&self, user: &str) -> bool {
         self.users.contains_key(user)
+    }
+
+    /// How many connections `user` has (including reliable ones waiting to be resumed).
+    pub fn user_connection_count(&self, user: &str) -> usize {
+        self.users.get(user).map_or(0, |ids| ids.len())
     }
 
     /// Sends to each of `targets` except `excluded`.
@@ -489,6 +525,120 @@ mod tests {
         assert!(text(rx.try_recv().unwrap()).ends_with(",\"sequenceId\":2}"));
         conn.sequence_ack(1);
         assert_eq!(conn.replay().len(), 1);
+    }
+
+    fn sequence_id(out: Outbound) -> u64 {
+        let frame: serde_json::Value = serde_json::from_str(&text(out)).unwrap();
+        frame["sequenceId"].as_u64().unwrap()
+    }
+
+    #[test]
+    fn concurrent_fan_outs_queue_sequence_ids_in_order() {
+        // 4 publishers to one group of reliable connections, at once: every connection must get
+        // 1..=total in order (a reliable client drops any id at or below one it saw).
+        const PUBLISHERS: usize = 4;
+        const EACH: usize = crate::reliable::MAX_MESSAGES / PUBLISHERS; // no acks needed
+        const MEMBERS: usize = 64;
+        let hub = Arc::new(Hub::default());
+        let receivers: Vec<_> = (0..MEMBERS)
+            .map(|_| {
+                let conn = Arc::new(Conn::new("chat", None, Protocol::Reliable, &[], None));
+                let rx = attach(&conn, PUBLISHERS * EACH + 1);
+                hub.add(conn.clone());
+                hub.join("g", &conn);
+                rx
+            })
+            .collect();
+        let start = Arc::new(std::sync::Barrier::new(PUBLISHERS));
+        let publishers: Vec<_> = (0..PUBLISHERS)
+            .map(|p| {
+                let (hub, start) = (hub.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    for i in 0..EACH {
+                        let delivery =
+                            Delivery::group("g", None, &Payload::Json(json!({"p": p, "i": i})));
+                        hub.fan_out(&hub.group_connections("g"), &delivery, &[]);
+                    }
+                })
+            })
+            .collect();
+        for publisher in publishers {
+            publisher.join().unwrap();
+        }
+        for (member, mut rx) in receivers.into_iter().enumerate() {
+            let ids: Vec<u64> = std::iter::from_fn(|| rx.try_recv().ok())
+                .map(sequence_id)
+                .collect();
+            let expected: Vec<u64> = (1..=(PUBLISHERS * EACH) as u64).collect();
+            assert!(ids == expected, "member {member} got ids out of order");
+        }
+    }
+
+    #[test]
+    fn a_resume_during_a_publish_stream_misses_nothing() {
+        // One thread publishes while the "client" keeps moving to a new socket, losing what the
+        // old one still held: the replay plus the new socket must cover every id, in order.
+        use std::sync::atomic::{AtomicU64, Ordering};
+        const TOTAL: u64 = 30_000;
+        let conn = Arc::new(Conn::new("chat", None, Protocol::Reliable, &[], None));
+        let mut rx = attach(&conn, 2000);
+        let acked = Arc::new(AtomicU64::new(0));
+        let publisher = {
+            let (conn, acked) = (conn.clone(), acked.clone());
+            std::thread::spawn(move || {
+                for i in 1..=TOTAL {
+                    // Stay well inside the replay buffer, as a client that acks keeps it.
+                    while i - acked.load(Ordering::Acquire) > 500 {
+                        std::thread::yield_now();
+                    }
+                    conn.deliver(&Delivery::server(&Payload::Json(json!(i))));
+                }
+            })
+        };
+        let mut last = 0;
+        let mut resumes = 0;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while last < TOTAL {
+            assert!(!conn.gone.is_cancelled(), "the connection overflowed");
+            // A frame neither replayed nor queued leaves the client waiting for it forever.
+            assert!(std::time::Instant::now() < deadline, "stalled after {last}");
+            match rx.try_recv() {
+                Ok(out) => {
+                    let id = sequence_id(out);
+                    if id <= last {
+                        continue; // a replayed duplicate, dropped as clients do
+                    }
+                    assert_eq!(id, last + 1, "a gap after {resumes} resumes");
+                    last = id;
+                    if last.is_multiple_of(50) {
+                        // Acks lag, as a client's do: a resume replays up to a few hundred.
+                        conn.sequence_ack(last - 50);
+                        acked.store(last - 50, Ordering::Release);
+                    }
+                    if last.is_multiple_of(29) {
+                        let (tx, fresh) = mpsc::channel(outbox_capacity_for_tests());
+                        conn.attach(
+                            Attachment {
+                                tx,
+                                kill: CancellationToken::new(),
+                                close: Arc::new(Mutex::new(None)),
+                            },
+                            None,
+                        );
+                        rx = fresh; // what the old socket still held is lost
+                        resumes += 1;
+                    }
+                }
+                Err(_) => std::thread::yield_now(),
+            }
+        }
+        publisher.join().unwrap();
+        assert!(resumes > 1000, "only {resumes} resumes");
+    }
+
+    fn outbox_capacity_for_tests() -> usize {
+        crate::connection::outbox_capacity(&HubConfig::new("k"))
     }
 
     #[test]

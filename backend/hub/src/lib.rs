@@ -13,10 +13,13 @@
 //! - `connection`: one socket's reader and writer loops.
 //! - `upstream`: CloudEvents to the event handler (abuse protection, signatures, retries).
 //! - `rest`: the data-plane REST API.
+//! - [`accept`]: the HTTP/1.1 accept loop with a header timeout and a socket cap (the backend's
+//!   too).
 //!
 //! The caller binds the listener and owns the shutdown signal ([`serve`]); on shutdown every client
 //! gets a `disconnected` system frame before its socket closes.
 
+pub mod accept;
 pub mod config;
 
 mod auth;
@@ -38,6 +41,7 @@ use axum::Router;
 use axum::routing::{any, get};
 use tokio::net::TcpListener;
 
+pub use accept::{ServeLimits, serve_with_limits};
 pub use config::{HubConfig, UpstreamHandler};
 
 /// How long shutdown waits for clients to get their farewell frames.
@@ -93,6 +97,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let endpoint = format!("http://{addr}");
     let upstream = upstream::Upstream::new(&config, addr.to_string(), config.upstream_timeout);
+    let limits = config.serve_limits.clone();
     let shared = Arc::new(Shared {
         engine: engine::Engine::new(config),
         upstream,
@@ -107,7 +112,5 @@ pub async fn serve(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with_limits(listener, router(shared), limits, shutdown).await
 }

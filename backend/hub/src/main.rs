@@ -30,6 +30,12 @@ struct Cli {
     /// every user event (repeatable).
     #[arg(long = "upstream")]
     upstreams: Vec<String>,
+    /// The most sockets open at once on the port (WebSockets included); more wait for one to close.
+    #[arg(long, env = "CHATR_HUB_MAX_SOCKETS")]
+    max_sockets: Option<usize>,
+    /// The most WebSocket connections one user may have in one hub; more are refused with 429.
+    #[arg(long, env = "CHATR_HUB_MAX_CONNECTIONS_PER_USER")]
+    max_connections_per_user: Option<usize>,
 }
 
 #[tokio::main]
@@ -47,6 +53,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut config = HubConfig::new(keys[0].clone());
     config.access_keys = keys.clone();
+    if let Some(max) = cli.max_sockets {
+        config.serve_limits.max_sockets = max;
+    }
+    if let Some(max) = cli.max_connections_per_user {
+        config.max_connections_per_user = max;
+    }
     for upstream in &cli.upstreams {
         let (hub, url) = upstream
             .split_once('=')

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::auth;
-use crate::connection::{self, MAX_MESSAGE_BYTES};
-use crate::engine::{Conn, Protocol};
+use crate::connection::{self, MAX_MESSAGE_BYTES, Start};
+use crate::engine::{Conn, Hub, Protocol};
 use crate::frame::{JSON_SUBPROTOCOL, RELIABLE_SUBPROTOCOL};
 
 /// `GET /client/hubs/{hub}`.
@@ -156,6 +156,11 @@ async fn accept(
     let mut chosen = supported.first().map(|p| p.to_string());
     let mut state = None;
 
+    let hub = shared.engine.hub(&hub_name);
+    // Checked before the upstream hears of it, and again for the user it settles on.
+    if let Some(refusal) = over_user_cap(&shared, &hub, user_id.as_deref()) {
+        return refusal;
+    }
     let provisional = Conn::new(&hub_name, user_id.clone(), Protocol::Raw, &[], None);
     if let Some(handler) = shared.engine.config.handler(&hub_name, "connect", true) {
         let mut claims = serde_json::Map::new();
@@ -225,6 +230,9 @@ async fn accept(
         }
     }
 
+    if let Some(refusal) = over_user_cap(&shared, &hub, user_id.as_deref()) {
+        return refusal;
+    }
     let protocol = match chosen.as_deref() {
         Some(RELIABLE_SUBPROTOCOL) => Protocol::Reliable,
         Some(JSON_SUBPROTOCOL) => Protocol::Json,
@@ -233,32 +241,26 @@ async fn accept(
     let mut conn = Conn::new(&hub_name, user_id, protocol, &roles, state);
     conn.id = provisional.id;
     let conn = Arc::new(conn);
-    let hub = shared.engine.hub(&hub_name);
     let ws = match protocol.name() {
         Some(name) => ws.protocols([name]),
         None => ws,
     };
-    ws.on_upgrade(move |socket| async move {
-        hub.add(conn.clone());
-        for group in &groups {
-            hub.join(group, &conn);
-        }
-        if let Some(handler) = shared
-            .engine
-            .config
-            .handler(&conn.hub, "connected", true)
-            .cloned()
-        {
-            let (shared, conn) = (shared.clone(), conn.clone());
-            tokio::spawn(async move {
-                let origin = connection::origin(&conn);
-                shared
-                    .upstream
-                    .notify(&handler, &origin, "connected", &json!({}))
-                    .await;
-            });
-        }
-        connection::run(shared, hub, conn, socket, false).await;
+    ws.on_upgrade(move |socket| connection::run(shared, hub, conn, socket, Start::New { groups }))
+}
+
+/// 429 when `user` already has as many connections in `hub` as one user may.
+///
+/// A soft cap: handshakes of one user that run at the same moment may each pass it.
+fn over_user_cap(shared: &Shared, hub: &Hub, user: Option<&str>) -> Option<Response> {
+    let limit = shared.engine.config.max_connections_per_user;
+    let user = user?;
+    (hub.user_connection_count(user) >= limit).then(|| {
+        tracing::debug!(user, limit, "connection refused: per-user cap");
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many connections for this user (at most {limit}); close one first"),
+        )
+            .into_response()
     })
 }
 
@@ -280,7 +282,9 @@ fn resume(
         ws
     };
     match conn {
-        Some(conn) => ws.on_upgrade(move |socket| connection::run(shared, hub, conn, socket, true)),
+        Some(conn) => {
+            ws.on_upgrade(move |socket| connection::run(shared, hub, conn, socket, Start::Resumed))
+        }
         // Upgrade, then close with 1008: the client must start a new connection.
         None => ws.on_upgrade(|mut socket| async move {
             let _ = socket

@@ -141,3 +141,168 @@ async fn a_client_that_never_acks_is_closed_with_1008_past_the_buffer() {
     let close = next_where(&mut socket, |f| f.get("close").is_some()).await;
     assert_eq!(close, json!({"close": 1008}));
 }
+
+/// Reads one reliable session until `until`, the socket ends or every message arrived; drops
+/// replayed duplicates as clients do and panics on a gap. Acks every 16 messages.
+async fn read_session(
+    socket: &mut Socket,
+    last: &mut u64,
+    total: u64,
+    until: tokio::time::Instant,
+) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    while *last < total {
+        let Ok(message) = tokio::time::timeout_at(until, socket.next()).await else {
+            return; // time to resume
+        };
+        let text = match message {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Close(frame))) => {
+                let code = frame.map(|f| u16::from(f.code));
+                assert_ne!(code, Some(1008), "the connection became unrecoverable");
+                return; // e.g. 1013 (too slow): resume
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return,
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] != "message" {
+            continue;
+        }
+        let id = frame["sequenceId"].as_u64().unwrap();
+        if id <= *last {
+            continue; // replayed, already seen
+        }
+        assert_eq!(
+            id,
+            *last + 1,
+            "sequence id {} was never delivered",
+            *last + 1
+        );
+        assert_eq!(n(&frame), id, "payloads arrive in publish order");
+        *last = id;
+        if id.is_multiple_of(16) {
+            send(socket, json!({"type": "sequenceAck", "sequenceId": id})).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resuming_again_and_again_during_a_fast_publish_stream_loses_nothing() {
+    use futures_util::SinkExt;
+    use tokio::time::{Duration, Instant};
+    use tokio_tungstenite::tungstenite::Message;
+    const TOTAL: u64 = 20_000;
+    let hub = Hub::plain().await;
+    let (mut socket, id, token) = reliable(&hub, "reader").await;
+
+    // The publisher: one WebSocket client sending to the group as fast as ~8 messages per ms.
+    let writer = hub.token(
+        "chat",
+        json!({"sub": "writer", "role": ["webpubsub.sendToGroup"]}),
+    );
+    let mut publisher = connect(
+        &format!("{}?access_token={writer}", hub.url("chat")),
+        Some(JSON),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next(&mut publisher).await["event"], "connected");
+    let publishing = tokio::spawn(async move {
+        for n in 1..=TOTAL {
+            let frame = json!({"type": "sendToGroup", "group": "room", "dataType": "json",
+                               "data": {"n": n}});
+            publisher
+                .send(Message::Text(frame.to_string().into()))
+                .await
+                .unwrap();
+            if n.is_multiple_of(8) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        publisher
+    });
+
+    let resume = format!(
+        "{}?awps_connection_id={id}&awps_reconnection_token={token}",
+        hub.url("chat")
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (mut last, mut resumes) = (0, 0);
+    loop {
+        read_session(
+            &mut socket,
+            &mut last,
+            TOTAL,
+            Instant::now() + Duration::from_millis(30),
+        )
+        .await;
+        if last == TOTAL {
+            break;
+        }
+        assert!(Instant::now() < deadline, "stuck at {last} of {TOTAL}");
+        // Ack what arrived, then drop the TCP connection without a close handshake and resume.
+        let _ = socket
+            .send(Message::Text(
+                json!({"type": "sequenceAck", "sequenceId": last})
+                    .to_string()
+                    .into(),
+            ))
+            .await;
+        drop(socket);
+        socket = connect(&resume, Some(RELIABLE)).await.unwrap();
+        resumes += 1;
+    }
+    let _publisher = publishing.await.unwrap();
+    assert!(resumes >= 20, "only {resumes} resumes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_connection_gets_its_groups_messages_from_sequence_id_1() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let hub = Hub::plain().await;
+    let writer = hub.token(
+        "chat",
+        json!({"sub": "writer", "role": ["webpubsub.sendToGroup"]}),
+    );
+    let mut publisher = connect(
+        &format!("{}?access_token={writer}", hub.url("chat")),
+        Some(JSON),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next(&mut publisher).await["event"], "connected");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let publishing = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.is_cancelled() {
+                n += 1;
+                let frame = json!({"type": "sendToGroup", "group": "room", "dataType": "json",
+                                   "data": {"n": n}});
+                publisher
+                    .send(Message::Text(frame.to_string().into()))
+                    .await
+                    .unwrap();
+                if n.is_multiple_of(8) {
+                    tokio::task::yield_now().await;
+                }
+            }
+        })
+    };
+    // Each new member of `room` (joined by its token) is reachable from the moment the hub knows
+    // it: whatever it is sent is numbered from 1 and delivered, none numbered and left behind.
+    for i in 0..150 {
+        let (mut socket, _, _) = reliable(&hub, &format!("reader{i}")).await;
+        for expected in 1..=3 {
+            let frame = next_where(&mut socket, |f| f["type"] == "message").await;
+            assert_eq!(frame["sequenceId"], expected);
+        }
+        socket.close(None).await.unwrap();
+    }
+    stop.cancel();
+    publishing.await.unwrap();
+}

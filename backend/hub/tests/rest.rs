@@ -321,3 +321,55 @@ async fn unknown_operations_and_api_versions_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn an_unknown_or_finished_connection_is_404_for_existence_and_group_membership() {
+    // What a backend relies on to notice a hub restart: the old connection ids are unknown.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut hub = Hub::start_on(listener, chatr_hub::HubConfig::new(KEY));
+    let (mut socket, id) = member(&hub, "a", &[]).await;
+    let exists = format!("chat/connections/{id}");
+    let add = format!("chat/groups/g/connections/{id}");
+    assert_eq!(hub.rest(Method::HEAD, &exists, None).await.status(), 200);
+
+    let unknown = hub
+        .rest(Method::PUT, "chat/groups/g/connections/nope", None)
+        .await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.headers()["x-ms-error-code"], "NotFound");
+    assert_eq!(
+        hub.rest(Method::HEAD, "chat/connections/nope", None)
+            .await
+            .status(),
+        404
+    );
+
+    // Closed by the client: gone at once for both.
+    socket.close(None).await.unwrap();
+    let mut gone = false;
+    for _ in 0..100 {
+        if hub.rest(Method::HEAD, &exists, None).await.status() == 404 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(gone, "the closed connection still exists");
+    assert_eq!(hub.rest(Method::PUT, &add, None).await.status(), 404);
+
+    // A restarted hub on the same address knows none of the old ids.
+    let (_socket, live) = member(&hub, "b", &[]).await;
+    hub.stop();
+    tokio::time::timeout(std::time::Duration::from_secs(5), hub.task.take().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let hub = Hub::start_on(listener, chatr_hub::HubConfig::new(KEY));
+    let path = format!("chat/connections/{live}");
+    assert_eq!(hub.rest(Method::HEAD, &path, None).await.status(), 404);
+    let path = format!("chat/groups/g/connections/{live}");
+    assert_eq!(hub.rest(Method::PUT, &path, None).await.status(), 404);
+}

@@ -44,7 +44,7 @@ impl AuthProvider {
             token_url: format!("{base}/api/auth/local/token"),
             client_id: LOCAL_CLIENT_ID.into(),
             scopes: Vec::new(),
-            revocation_url: None,
+            revocation_url: Some(format!("{base}/api/auth/local/revoke")),
         }
     }
 

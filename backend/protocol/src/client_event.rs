@@ -28,6 +28,11 @@ pub enum ClientEvent {
     CreateChat {
         /// Display name, 1–80 characters after trimming.
         name: String,
+        /// Idempotency key chosen by the client (e.g. a UUID): a resend with the same key creates
+        /// nothing new and answers the chat the first request made. Without one, every request
+        /// makes a new chat.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_key: Option<String>,
     },
     /// Open (or re-open) the private chat with another user; both become members.
     CreatePrivateChat {
@@ -63,6 +68,13 @@ pub enum ClientEvent {
         /// The text, Markdown source.
         text: String,
     },
+    /// "I am typing in this chat": best effort, members only, throttled by the backend, which
+    /// forwards it to the chat's other members as [`ServerEvent::Typing`](crate::ServerEvent)
+    /// stamped with the verified sender. Nothing else travels with it.
+    Typing {
+        /// The chat.
+        chat_id: ChatId,
+    },
 }
 
 /// A [`ClientEvent`] with the client's optional correlation id.
@@ -92,7 +104,7 @@ pub enum ParseError {
 
 impl ClientEvent {
     /// Every event name, as sent in the frame's `event` field.
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "createChat",
         "createPrivateChat",
         "joinChat",
@@ -101,7 +113,26 @@ impl ClientEvent {
         "userEnterIdle",
         "userExitIdle",
         "sendMessage",
+        "typing",
     ];
+
+    /// Whether sending this request again is harmless: it names what it changes (a client key,
+    /// a chat, the caller's own state), so a resend after a failure the client could not see
+    /// past (a cut, an error ack from a backend that may have stored it first) does it at most
+    /// once. A `createChat` without a client key and typing signals are not resent.
+    pub fn resend_is_safe(&self) -> bool {
+        match self {
+            Self::CreateChat { client_key, .. } => client_key.is_some(),
+            Self::Typing { .. } => false,
+            Self::CreatePrivateChat { .. }
+            | Self::JoinChat { .. }
+            | Self::LeaveChat { .. }
+            | Self::DeleteChat { .. }
+            | Self::UserEnterIdle {}
+            | Self::UserExitIdle {}
+            | Self::SendMessage { .. } => true,
+        }
+    }
 
     /// The name this event travels under.
     pub fn name(&self) -> &'static str {
@@ -114,6 +145,7 @@ impl ClientEvent {
             Self::UserEnterIdle {} => 5,
             Self::UserExitIdle {} => 6,
             Self::SendMessage { .. } => 7,
+            Self::Typing { .. } => 8,
         };
         Self::NAMES[index]
     }
@@ -188,10 +220,52 @@ mod tests {
     }
 
     #[test]
+    fn a_create_chat_without_a_client_key_is_still_understood() {
+        let request = ClientRequest::parse("createChat", br#"{"name": "Rust"}"#).unwrap();
+        assert_eq!(
+            request.event,
+            ClientEvent::CreateChat {
+                name: "Rust".into(),
+                client_key: None
+            }
+        );
+        assert!(
+            !request
+                .body()
+                .as_object()
+                .unwrap()
+                .contains_key("clientKey")
+        );
+    }
+
+    #[test]
+    fn only_requests_that_name_what_they_change_are_resent() {
+        let keyed = ClientEvent::CreateChat {
+            name: "a".into(),
+            client_key: Some("k".into()),
+        };
+        let unkeyed = ClientEvent::CreateChat {
+            name: "a".into(),
+            client_key: None,
+        };
+        let send = ClientEvent::SendMessage {
+            chat_id: "c".into(),
+            client_key: "k".into(),
+            text: "t".into(),
+        };
+        let typing = ClientEvent::Typing {
+            chat_id: "c".into(),
+        };
+        assert!(keyed.resend_is_safe() && send.resend_is_safe());
+        assert!(!unkeyed.resend_is_safe() && !typing.resend_is_safe());
+    }
+
+    #[test]
     fn every_event_round_trips_through_name_and_body() {
         let events = [
             ClientEvent::CreateChat {
                 name: "Rust".into(),
+                client_key: Some("k1".into()),
             },
             ClientEvent::CreatePrivateChat {
                 target_user_id: "github:1".into(),
@@ -211,6 +285,9 @@ mod tests {
                 chat_id: "c1".into(),
                 client_key: "k1".into(),
                 text: "hi".into(),
+            },
+            ClientEvent::Typing {
+                chat_id: "c1".into(),
             },
         ];
         assert_eq!(events.len(), ClientEvent::NAMES.len());
@@ -246,6 +323,34 @@ mod tests {
     fn idle_events_take_an_empty_object() {
         let request = parse("userEnterIdle", json!({})).unwrap();
         assert_eq!(request.event, ClientEvent::UserEnterIdle {});
+    }
+
+    #[test]
+    fn typing_carries_the_chat_and_nothing_else() {
+        let request = parse("typing", json!({"chatId": "c1"})).unwrap();
+        assert_eq!(
+            request.event,
+            ClientEvent::Typing {
+                chat_id: "c1".into()
+            }
+        );
+        assert_eq!(request.body(), json!({"chatId": "c1"}));
+        // A payload riding along (the old direct publishes carried anything) is refused, and so
+        // is a claimed sender.
+        for extra in [
+            json!({"chatId": "c1", "typing": true}),
+            json!({"chatId": "c1", "padding": "x".repeat(1000)}),
+            json!({"chatId": "c1", "userId": "github:2"}),
+            json!({}),
+        ] {
+            assert!(
+                matches!(
+                    parse("typing", extra.clone()),
+                    Err(ParseError::Malformed { .. })
+                ),
+                "{extra} was accepted"
+            );
+        }
     }
 
     #[test]

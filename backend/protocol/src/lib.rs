@@ -26,5 +26,5 @@ pub mod webhook;
 pub use auth::{AuthProvider, TokenKind, TokenRequest};
 pub use client_event::ClientEvent;
 pub use health::{Health, HealthStatus};
-pub use model::{Chat, ChatKind, ChatView, Message, Presence, SignIn, User};
+pub use model::{Chat, ChatKind, ChatPage, ChatView, Message, Presence, SignIn, User};
 pub use server_event::{ErrorCode, Reply, ServerEvent};

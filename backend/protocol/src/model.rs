@@ -96,6 +96,18 @@ pub struct ChatView {
     pub member: bool,
 }
 
+/// One page of `GET /api/chats`: the chats visible to the caller, ordered by creation time
+/// then id (a chat's place never changes, so pages stay stable while chats are created).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatPage {
+    /// This page's chats.
+    pub chats: Vec<ChatView>,
+    /// An opaque cursor: pass it as `cursor` for the next page. `null` on the last page.
+    pub next: Option<String>,
+}
+
 /// The answer of `POST /api/token`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

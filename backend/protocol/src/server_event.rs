@@ -76,6 +76,15 @@ pub enum ServerEvent {
         /// The message as stored.
         message: Message,
     },
+    /// A member is typing in a chat (to the chat's group, except the typist's own connections).
+    /// The backend sends it, after checking membership and throttling, in answer to a client's
+    /// `typing` event; `user_id` is the verified sender, never a value from the client.
+    Typing {
+        /// The chat.
+        chat_id: ChatId,
+        /// Who is typing.
+        user_id: UserId,
+    },
     /// The answer to one client request (to the requesting connection only).
     Reply(Reply),
 }
@@ -231,6 +240,20 @@ mod tests {
             serde_json::from_value::<ServerEvent>(json).unwrap(),
             refused
         );
+    }
+
+    #[test]
+    fn typing_round_trips_with_the_sender() {
+        let event = ServerEvent::Typing {
+            chat_id: "c1".into(),
+            user_id: "github:1".into(),
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            json,
+            json!({"chatEvent": "typing", "data": {"chatId": "c1", "userId": "github:1"}})
+        );
+        assert_eq!(serde_json::from_value::<ServerEvent>(json).unwrap(), event);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chatr_protocol::{Chat, ChatKind, ChatView, Message, User};
+use chatr_protocol::{Chat, ChatKind, ChatPage, ChatView, Message, User};
 use serde::Deserialize;
 
 use super::extract::QueryParams;
@@ -12,7 +12,7 @@ use super::session::Session;
 use crate::AppState;
 use crate::chat_service::user_view;
 use crate::error::ApiError;
-use crate::store::{self, Page};
+use crate::store::{self, ChatCursor, ChatRecord, Page};
 
 /// Default page size of history.
 const DEFAULT_LIMIT: usize = 50;
@@ -43,53 +43,198 @@ pub(crate) async fn users(
     Ok(Json(users))
 }
 
-/// `GET /api/chats`: every group chat, and the caller's private chats named after the other user.
+/// Chat-list paging: `limit` (1–200, default 100) and `cursor` (the previous page's `next`).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChatListQuery {
+    /// How many chats, 1 to 200 (default 100).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<usize>,
+    /// Where to go on from: the `next` of the previous page (opaque). Absent: the first page.
+    cursor: Option<String>,
+}
+
+/// Default page size of the chat list.
+const DEFAULT_CHAT_PAGE: usize = 100;
+/// Largest page of the chat list.
+const MAX_CHAT_PAGE: usize = 200;
+
+/// `GET /api/chats?limit=&cursor=`: a page of every group chat and the caller's private chats
+/// (named after the other user), in one order: creation time, then id.
 #[utoipa::path(get, path = "/api/chats", tag = "chat", security(("session" = [])),
-    responses((status = 200, description = "Group chats and the caller's private chats", body = Vec<ChatView>), (status = 401, description = "No valid session token", body = crate::error::ErrorBody)))]
+    params(ChatListQuery),
+    responses(
+        (status = 200, description = "A page of group chats and the caller's private chats, oldest first; `next` is the cursor of the following page, null on the last", body = ChatPage),
+        (status = 400, description = "Bad limit or cursor", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid session token", body = crate::error::ErrorBody),
+    ))]
 pub(crate) async fn chats(
     State(state): State<AppState>,
     session: Session,
-) -> Result<Json<Vec<ChatView>>, ApiError> {
+    QueryParams(query): QueryParams<ChatListQuery>,
+) -> Result<Json<ChatPage>, ApiError> {
+    let limit = query.limit.unwrap_or(DEFAULT_CHAT_PAGE);
+    if limit == 0 || limit > MAX_CHAT_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be 1 to {MAX_CHAT_PAGE}"
+        )));
+    }
+    let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
     let shared = state.shared();
-    let groups = shared.store.group_chats().await?;
+    // One more than the page, to know whether another follows.
+    let groups = shared
+        .store
+        .group_chats_page(after.as_ref(), limit + 1)
+        .await?;
     let mine = shared.store.chats_of(&session.user_id).await?;
     let member_of: std::collections::HashSet<&str> =
         mine.iter().map(|c| c.chat.id.as_str()).collect();
-    let mut views: Vec<ChatView> = groups
-        .iter()
-        .map(|chat| ChatView {
-            chat: chat.clone(),
-            member: member_of.contains(chat.id.as_str()),
-        })
-        .collect();
-    for record in &mine {
-        if record.chat.kind != ChatKind::Private {
-            continue;
-        }
-        let other = record
-            .pair
-            .as_ref()
-            .map(|(a, b)| {
-                if *a == session.user_id {
-                    b.clone()
-                } else {
-                    a.clone()
-                }
-            })
-            .unwrap_or_default();
-        let name = match shared.store.user(&other).await? {
-            Some(user) => user.name,
-            None => other,
-        };
-        views.push(ChatView {
-            chat: Chat {
-                name,
-                ..record.chat.clone()
+    let listed = groups.into_iter().map(Listed::Group).chain(
+        mine.iter()
+            .filter(|r| r.chat.kind == ChatKind::Private)
+            .filter(|r| after.as_ref().is_none_or(|a| ChatCursor::of(&r.chat) > *a))
+            .map(Listed::Private),
+    );
+    let (page, more) = first_in_order(listed, limit);
+    let next = if more {
+        page.last()
+            .map(|item| cursor::encode(&ChatCursor::of(item.chat())))
+    } else {
+        None
+    };
+    let mut views = Vec::with_capacity(page.len());
+    for item in page {
+        views.push(match item {
+            Listed::Group(chat) => ChatView {
+                member: member_of.contains(chat.id.as_str()),
+                chat,
             },
-            member: true,
+            Listed::Private(record) => private_view(shared, record, &session.user_id).await?,
         });
     }
-    Ok(Json(views))
+    Ok(Json(ChatPage { chats: views, next }))
+}
+
+/// A chat on its way into a page: a group chat, or one of the caller's private chats.
+enum Listed<'a> {
+    Group(Chat),
+    Private(&'a ChatRecord),
+}
+
+impl Listed<'_> {
+    fn chat(&self) -> &Chat {
+        match self {
+            Self::Group(chat) => chat,
+            Self::Private(record) => &record.chat,
+        }
+    }
+}
+
+/// The first `limit` of `items` in chat-list order, and whether any were left over.
+fn first_in_order<'a>(
+    items: impl Iterator<Item = Listed<'a>>,
+    limit: usize,
+) -> (Vec<Listed<'a>>, bool) {
+    let mut all: Vec<Listed<'a>> = items.collect();
+    all.sort_by_key(|item| ChatCursor::of(item.chat()));
+    let more = all.len() > limit;
+    all.truncate(limit);
+    (all, more)
+}
+
+/// A private chat as its member `me` sees it: named after the other user.
+async fn private_view(
+    shared: &crate::state::Shared,
+    record: &ChatRecord,
+    me: &str,
+) -> Result<ChatView, ApiError> {
+    let other = record
+        .pair
+        .as_ref()
+        .map(|(a, b)| if a == me { b.clone() } else { a.clone() })
+        .unwrap_or_default();
+    let name = match shared.store.user(&other).await? {
+        Some(user) => user.name,
+        None => other,
+    };
+    Ok(ChatView {
+        chat: Chat {
+            name,
+            ..record.chat.clone()
+        },
+        member: true,
+    })
+}
+
+/// The chat list's opaque cursors: the position of the last chat of a page, base64url-encoded.
+/// Clients must not build or read them; anything this API did not hand out is a 400.
+mod cursor {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use crate::error::ApiError;
+    use crate::store::{ChatCursor, key};
+
+    /// The cursor of `position`.
+    pub(super) fn encode(position: &ChatCursor) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}:{}", position.created_at, position.id))
+    }
+
+    /// The position a cursor names.
+    pub(super) fn decode(cursor: &str) -> Result<ChatCursor, ApiError> {
+        let bad = || ApiError::BadRequest("cursor is not one this API handed out".into());
+        if cursor.len() > 2 * key::MAX_KEY_BYTES {
+            return Err(bad());
+        }
+        let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let (time, id) = raw.split_once(':').ok_or_else(bad)?;
+        let created_at = time.parse().map_err(|_| bad())?;
+        key::check("chat id", id).map_err(|_| bad())?;
+        Ok(ChatCursor {
+            created_at,
+            id: id.to_owned(),
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn cursors_round_trip_and_forgeries_are_refused() {
+            for position in [
+                ChatCursor {
+                    created_at: 1_700_000_000_000,
+                    id: "5f0c-uuid".into(),
+                },
+                ChatCursor {
+                    created_at: -3,
+                    id: "private:a:b".into(),
+                },
+            ] {
+                let cursor = encode(&position);
+                assert!(
+                    cursor
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                );
+                assert_eq!(decode(&cursor).unwrap(), position);
+            }
+            let forged = |raw: &str| URL_SAFE_NO_PAD.encode(raw);
+            for cursor in [
+                String::new(),
+                "not base64!".into(),
+                forged("no separator"),
+                forged("x:chat"),
+                forged("5:"),
+                forged("5:a/b"),
+                "A".repeat(10_000),
+            ] {
+                assert!(decode(&cursor).is_err(), "{cursor:?} was accepted");
+            }
+        }
+    }
 }
 
 /// Whether the caller may see the chat: members always; anyone, for group chats' member lists.
@@ -179,4 +324,50 @@ pub(crate) async fn messages(
     Ok(Json(
         state.shared().store.messages(&chat, page, limit).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chat(id: &str, created_at: i64, kind: ChatKind) -> Chat {
+        Chat {
+            id: id.into(),
+            name: id.into(),
+            kind,
+            owner: "local:1".into(),
+            created_at,
+        }
+    }
+
+    #[test]
+    fn group_and_private_chats_share_one_order_and_the_page_says_if_more_follow() {
+        let private = ChatRecord {
+            chat: chat("private:p", 15, ChatKind::Private),
+            pair: Some(("local:1".into(), "local:2".into())),
+        };
+        let groups = || {
+            vec![
+                chat("a", 10, ChatKind::Group),
+                chat("b", 20, ChatKind::Group),
+                chat("c", 20, ChatKind::Group),
+            ]
+        };
+        let ids =
+            |page: &[Listed<'_>]| page.iter().map(|i| i.chat().id.clone()).collect::<Vec<_>>();
+        let items = || {
+            groups()
+                .into_iter()
+                .map(Listed::Group)
+                .chain([Listed::Private(&private)])
+        };
+        let (page, more) = first_in_order(items(), 2);
+        assert_eq!(
+            (ids(&page), more),
+            (vec!["a".into(), "private:p".into()], true)
+        );
+        let (page, more) = first_in_order(items(), 4);
+        assert_eq!(ids(&page), ["a", "private:p", "b", "c"]);
+        assert!(!more, "nothing left over");
+    }
 }

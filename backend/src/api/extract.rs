@@ -1,11 +1,16 @@
 //! Request extractors whose rejections are answers the API documents: a malformed JSON body,
 //! query or form gets `400` with `{"error": "…"}` (OAuth endpoints: `{"error": "invalid_request",
-//! "error_description": "…"}`, RFC 6749 §5.2) instead of axum's plain-text 415/422.
+//! "error_description": "…"}`, RFC 6749 §5.2) instead of axum's plain-text 415/422. Also the
+//! caller's address ([`ClientIp`]), for per-client limits.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::Json;
-use axum::extract::FromRequest;
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -80,3 +85,21 @@ pub(crate) struct FormBody<T>(pub T);
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Form), rejection(InvalidRequest))]
 pub(crate) struct OAuthForm<T>(pub T);
+
+/// The peer's IP address (limits are kept per client). `0.0.0.0` when the app is driven without
+/// connection info (in-process tests): every such request then counts as one client.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
+        ))
+    }
+}

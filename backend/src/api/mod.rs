@@ -3,6 +3,7 @@
 mod chats;
 mod extract;
 mod health;
+pub(crate) mod host_check;
 mod local_signin;
 mod openapi;
 mod providers;
@@ -36,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
             post(local_signin::start_device_grant),
         )
         .route("/api/auth/local/token", post(local_signin::token))
+        .route("/api/auth/local/revoke", post(local_signin::revoke))
         .route(
             "/api/auth/local/verify",
             get(local_signin::verify_page).post(local_signin::verify_submit),

@@ -43,6 +43,7 @@ impl Modify for SessionAuth {
         super::chats::messages,
         super::local_signin::start_device_grant,
         super::local_signin::token,
+        super::local_signin::revoke,
         super::local_signin::verify_page,
         super::local_signin::verify_submit,
         crate::events::handler::event_handler,

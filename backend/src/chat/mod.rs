@@ -1,5 +1,5 @@
 //! Chat rules, as pure functions from values to decisions: validation of what users type, who may
-//! do what, private-chat ids, presence transitions and rate limits.
+//! do what, private-chat ids, presence transitions, rate limits and typing-signal throttling.
 //!
 //! Nothing here does I/O, awaits, reads a clock or touches the store: callers pass in what the rules
 //! need (membership, connection states, `Instant`s) and carry out the decision. That keeps every rule
@@ -9,6 +9,7 @@ pub mod permissions;
 pub mod presence;
 pub mod private;
 pub mod rate_limit;
+pub mod typing;
 pub mod validate;
 
 /// Why a request breaks a rule. Each maps to a protocol `ErrorCode` at the edge.

@@ -1,8 +1,9 @@
 //! `POST|OPTIONS /api/eventHandler`: the Web PubSub webhook. It answers abuse protection only for
 //! allowed origins, refuses requests whose `ce-signature` matches none of our keys (401, nothing
-//! changes), then hands the event to `chat_service`. Client events always get a 200 with a
-//! [`Reply`] (Web PubSub drops a connection whose event got a non-2xx answer); `connect` without a
-//! verified user gets 401.
+//! changes), then refuses (401) an event that is not from its connection's recorded user or whose
+//! connection is not open (`origin`: replayed requests), then hands the event to `chat_service`.
+//! Client events always get a 200 with a [`Reply`] (Web PubSub drops a connection whose event got
+//! a non-2xx answer); `connect` without a verified user gets 401.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use chatr_protocol::client_event::ClientRequest;
 use chatr_protocol::{ErrorCode, Reply, ServerEvent};
 
+use super::origin::{self, Forged};
 use super::parse::{ConnectRequest, ConnectResponse, EventHeaders, EventKind};
 use super::verify;
 use crate::AppState;
-use crate::chat_service::{self, Done, Refusal};
+use crate::chat_service::{self, Done};
 
 /// The subprotocol Chatr's clients speak, preferred when offered.
 const RELIABLE: &str = "json.reliable.webpubsub.azure.v1";
@@ -65,20 +67,36 @@ pub(crate) async fn event_handler(
         return StatusCode::UNAUTHORIZED.into_response();
     }
     match event.kind {
-        EventKind::Connect => connect(&state, &event, &body).await,
+        EventKind::Connect => {
+            if let Err(forged) = origin::connect(shared, &event.connection_id).await {
+                return refused(&event, forged);
+            }
+            connect(&state, &event, &body).await
+        }
         EventKind::Connected => {
             let Some(user) = event.user_id.clone() else {
                 return StatusCode::NO_CONTENT.into_response();
             };
-            if let Err(Refusal { .. }) =
-                chat_service::on_connected(shared, &user, &event.connection_id).await
-            {
-                tracing::warn!(user_id = %user, "could not admit a new connection");
+            if let Err(forged) = origin::connected(shared, &user, &event.connection_id).await {
+                return refused(&event, forged);
+            }
+            match chat_service::on_connected(shared, &user, &event.connection_id).await {
+                Ok(()) => {}
+                Err(refusal) if refusal.is_forbidden() => {
+                    // Recorded for another user between the check and the write.
+                    return refused(&event, Forged::OtherUser);
+                }
+                Err(_) => tracing::warn!(user_id = %user, "could not admit a new connection"),
             }
             StatusCode::NO_CONTENT.into_response()
         }
         EventKind::Disconnected => {
             if let Some(user) = event.user_id.clone() {
+                match origin::disconnected(shared, &user, &event.connection_id).await {
+                    Ok(true) => {}
+                    Ok(false) => return StatusCode::NO_CONTENT.into_response(),
+                    Err(forged) => return refused(&event, forged),
+                }
                 // Presence waits out a grace period; answer the service at once.
                 let state = state.clone();
                 tokio::spawn(async move {
@@ -92,8 +110,21 @@ pub(crate) async fn event_handler(
             }
             StatusCode::NO_CONTENT.into_response()
         }
-        EventKind::User => user_event(&state, &event, &body).await,
+        EventKind::User => {
+            if let Some(user) = &event.user_id
+                && let Err(forged) = origin::user_event(shared, user, &event.connection_id).await
+            {
+                return refused(&event, forged);
+            }
+            user_event(&state, &event, &body).await
+        }
     }
+}
+
+/// A signed event that is not what it claims (a replay): 401, and nothing changed.
+fn refused(event: &EventHeaders, why: Forged) -> Response {
+    tracing::warn!(conn_id = %event.connection_id, reason = %why, "event refused");
+    (StatusCode::UNAUTHORIZED, why.to_string()).into_response()
 }
 
 /// Whether the request carries a valid token from the service's managed identity (event handlers

@@ -5,19 +5,24 @@
 //! on the verification page; meanwhile the app polls. Each local user gets a random id
 //! (`local:<uuid>`) at approval, never one derived from the name, so two people called "Ben" are
 //! two users. Grants live in memory: local sign-in exists only for the single embedded backend.
+//!
+//! Every grant remembers the client (peer address) that started it, so one client can hold only a
+//! few waiting grants, and wrong user codes are budgeted per client and overall
+//! ([`throttle`](super::throttle) has the limits and the arithmetic of why guessing fails).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use super::throttle::{GuessBudget, SignInLimits, Throttled};
+
 /// The alphabet of user codes: consonants only (RFC 8628 §6.1), so no words and no 0/O or 1/I.
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 /// User codes are 8 characters, shown as `XXXX-XXXX`.
 const USER_CODE_LEN: usize = 8;
-/// At most this many grants wait at once; more are refused (bounds memory against floods).
-pub const MAX_PENDING: usize = 1000;
 
 /// Timing of grants.
 #[derive(Debug, Clone, Copy)]
@@ -79,14 +84,21 @@ pub enum ApproveError {
     /// The display name is empty or too long.
     #[error("{0}")]
     BadName(String),
+    /// Too many wrong codes lately (from this client, or from everyone): the code was not even
+    /// looked at.
+    #[error("too many attempts; wait {} seconds and try again", .0.retry_after.as_secs().max(1))]
+    TooManyAttempts(Throttled),
 }
 
 /// Why a grant could not be started.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StartError {
-    /// Too many grants are waiting.
+    /// Too many grants are waiting, from everyone.
     #[error("too many sign-ins are waiting; try again in a minute")]
     Busy,
+    /// This client already has as many grants waiting as it may.
+    #[error("too many sign-ins from this address are waiting; finish or cancel one first")]
+    TooManyFromClient,
 }
 
 #[derive(Debug)]
@@ -99,6 +111,7 @@ enum State {
 #[derive(Debug)]
 struct Grant {
     user_code: String,
+    client: IpAddr,
     expires_at: Instant,
     interval: Duration,
     last_poll: Option<Instant>,
@@ -106,19 +119,32 @@ struct Grant {
 }
 
 /// All grants of the local provider.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DeviceGrants {
     timing: GrantTiming,
+    limits: SignInLimits,
     by_device_code: HashMap<String, Grant>,
     by_user_code: HashMap<String, String>,
+    /// How many grants each client has waiting.
+    per_client: HashMap<IpAddr, usize>,
+    guesses: GuessBudget,
 }
 
 impl DeviceGrants {
-    /// An empty set of grants with the given timing.
+    /// An empty set of grants with the given timing and the default limits.
     pub fn new(timing: GrantTiming) -> Self {
+        Self::with_limits(timing, SignInLimits::default())
+    }
+
+    /// An empty set of grants with the given timing and limits.
+    pub fn with_limits(timing: GrantTiming, limits: SignInLimits) -> Self {
         Self {
             timing,
-            ..Self::default()
+            limits,
+            by_device_code: HashMap::new(),
+            by_user_code: HashMap::new(),
+            per_client: HashMap::new(),
+            guesses: GuessBudget::new(&limits, Instant::now()),
         }
     }
 
@@ -127,10 +153,18 @@ impl DeviceGrants {
         self.timing
     }
 
-    /// Starts a grant.
-    pub fn start(&mut self, now: Instant, rng: &mut impl Rng) -> Result<NewGrant, StartError> {
+    /// Starts a grant for `client` (see [`client_of`](super::throttle::client_of)).
+    pub fn start(
+        &mut self,
+        client: IpAddr,
+        now: Instant,
+        rng: &mut impl Rng,
+    ) -> Result<NewGrant, StartError> {
         self.forget_expired(now);
-        if self.by_device_code.len() >= MAX_PENDING {
+        if self.per_client.get(&client).copied().unwrap_or(0) >= self.limits.pending_per_client {
+            return Err(StartError::TooManyFromClient);
+        }
+        if self.by_device_code.len() >= self.limits.pending_total {
             return Err(StartError::Busy);
         }
         let device_code: String = rng
@@ -150,10 +184,12 @@ impl DeviceGrants {
         };
         self.by_user_code
             .insert(user_code.clone(), device_code.clone());
+        *self.per_client.entry(client).or_default() += 1;
         self.by_device_code.insert(
             device_code.clone(),
             Grant {
                 user_code: user_code.clone(),
+                client,
                 expires_at: now + self.timing.expires_in,
                 interval: self.timing.interval,
                 last_poll: None,
@@ -167,16 +203,17 @@ impl DeviceGrants {
     }
 
     /// Approves the grant with `user_code` (as typed: case, spaces and dashes do not matter) for a
-    /// new local user called `name`.
+    /// new local user called `name`; `client` is who typed it (for the wrong-code budget).
     pub fn approve(
         &mut self,
         user_code: &str,
         name: &str,
+        client: IpAddr,
         now: Instant,
         rng: &mut impl Rng,
     ) -> Result<LocalUser, ApproveError> {
         let name = display_name(name)?;
-        let grant = self.pending_grant(user_code, now)?;
+        let grant = self.pending_grant(user_code, client, now)?;
         let user = LocalUser {
             id: format!(
                 "local:{}",
@@ -188,9 +225,14 @@ impl DeviceGrants {
         Ok(user)
     }
 
-    /// Refuses the grant with `user_code`.
-    pub fn deny(&mut self, user_code: &str, now: Instant) -> Result<(), ApproveError> {
-        self.pending_grant(user_code, now)?.state = State::Denied;
+    /// Refuses the grant with `user_code` (typed by `client`).
+    pub fn deny(
+        &mut self,
+        user_code: &str,
+        client: IpAddr,
+        now: Instant,
+    ) -> Result<(), ApproveError> {
+        self.pending_grant(user_code, client, now)?.state = State::Denied;
         Ok(())
     }
 
@@ -225,23 +267,42 @@ impl DeviceGrants {
         }
     }
 
-    fn pending_grant(&mut self, user_code: &str, now: Instant) -> Result<&mut Grant, ApproveError> {
+    /// The waiting grant with `user_code`, if the wrong-code budget allows looking; a miss is
+    /// charged to `client`.
+    fn pending_grant(
+        &mut self,
+        user_code: &str,
+        client: IpAddr,
+        now: Instant,
+    ) -> Result<&mut Grant, ApproveError> {
+        self.guesses
+            .check(client, now)
+            .map_err(ApproveError::TooManyAttempts)?;
         let code = normalise_user_code(user_code);
-        let device_code = self
-            .by_user_code
-            .get(&code)
-            .ok_or(ApproveError::UnknownCode)?;
-        match self.by_device_code.get_mut(device_code) {
-            Some(grant) if now < grant.expires_at && matches!(grant.state, State::Pending) => {
-                Ok(grant)
+        let found = self.by_user_code.get(&code).and_then(|device_code| {
+            self.by_device_code
+                .get(device_code)
+                .filter(|g| now < g.expires_at && matches!(g.state, State::Pending))
+                .map(|_| device_code.clone())
+        });
+        match found.and_then(|device_code| self.by_device_code.get_mut(&device_code)) {
+            Some(grant) => Ok(grant),
+            None => {
+                self.guesses.failed(client, now);
+                Err(ApproveError::UnknownCode)
             }
-            _ => Err(ApproveError::UnknownCode),
         }
     }
 
     fn remove(&mut self, device_code: &str) {
         if let Some(grant) = self.by_device_code.remove(device_code) {
             self.by_user_code.remove(&grant.user_code);
+            if let Some(count) = self.per_client.get_mut(&grant.client) {
+                *count -= 1;
+                if *count == 0 {
+                    self.per_client.remove(&grant.client);
+                }
+            }
         }
     }
 
@@ -258,18 +319,19 @@ impl DeviceGrants {
     }
 }
 
-/// A display name: trimmed, 1..=64 characters, no control characters.
+/// A display name: [sanitised](super::names::sanitise) (no invisible, control or reordering
+/// characters; whitespace collapsed), then 1..=64 characters.
 pub fn display_name(name: &str) -> Result<String, ApproveError> {
-    let name = name.trim();
+    let name = super::names::sanitise(name);
     if name.is_empty() {
         return Err(ApproveError::BadName("please enter a name".into()));
     }
-    if name.chars().count() > 64 || name.chars().any(char::is_control) {
+    if name.chars().count() > super::names::MAX_NAME_CHARS {
         return Err(ApproveError::BadName(
-            "a name has at most 64 characters and no control characters".into(),
+            "a name has at most 64 characters".into(),
         ));
     }
-    Ok(name.to_owned())
+    Ok(name)
 }
 
 fn format_user_code(code: &str) -> String {
@@ -289,6 +351,9 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+    use std::net::Ipv4Addr;
+
+    const ME: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
     fn setup() -> (DeviceGrants, Instant, StdRng) {
         (
@@ -301,7 +366,7 @@ mod tests {
     #[test]
     fn user_codes_are_readable_and_unambiguous() {
         let (mut grants, now, mut rng) = setup();
-        let grant = grants.start(now, &mut rng).unwrap();
+        let grant = grants.start(ME, now, &mut rng).unwrap();
         assert_eq!(grant.user_code.len(), 9);
         assert_eq!(&grant.user_code[4..5], "-");
         assert!(
@@ -317,11 +382,11 @@ mod tests {
     #[test]
     fn the_app_waits_until_the_person_approves() {
         let (mut grants, now, mut rng) = setup();
-        let grant = grants.start(now, &mut rng).unwrap();
+        let grant = grants.start(ME, now, &mut rng).unwrap();
         assert_eq!(grants.poll(&grant.device_code, now), Poll::Pending);
 
         let typed = grant.user_code.to_lowercase().replace('-', " ");
-        let user = grants.approve(&typed, "  Ada ", now, &mut rng).unwrap();
+        let user = grants.approve(&typed, "  Ada ", ME, now, &mut rng).unwrap();
         assert_eq!(user.name, "Ada");
         assert!(user.id.starts_with("local:"));
 
@@ -337,17 +402,21 @@ mod tests {
     #[test]
     fn the_same_name_gets_a_different_user_each_time() {
         let (mut grants, now, mut rng) = setup();
-        let a = grants.start(now, &mut rng).unwrap();
-        let b = grants.start(now, &mut rng).unwrap();
-        let ben1 = grants.approve(&a.user_code, "Ben", now, &mut rng).unwrap();
-        let ben2 = grants.approve(&b.user_code, "Ben", now, &mut rng).unwrap();
+        let a = grants.start(ME, now, &mut rng).unwrap();
+        let b = grants.start(ME, now, &mut rng).unwrap();
+        let ben1 = grants
+            .approve(&a.user_code, "Ben", ME, now, &mut rng)
+            .unwrap();
+        let ben2 = grants
+            .approve(&b.user_code, "Ben", ME, now, &mut rng)
+            .unwrap();
         assert_ne!(ben1.id, ben2.id);
     }
 
     #[test]
     fn polling_faster_than_the_interval_slows_the_app_down() {
         let (mut grants, now, mut rng) = setup();
-        let grant = grants.start(now, &mut rng).unwrap();
+        let grant = grants.start(ME, now, &mut rng).unwrap();
         assert_eq!(grants.poll(&grant.device_code, now), Poll::Pending);
         let soon = now + Duration::from_secs(1);
         assert_eq!(grants.poll(&grant.device_code, soon), Poll::SlowDown);
@@ -361,14 +430,14 @@ mod tests {
     #[test]
     fn denied_and_expired_grants_end() {
         let (mut grants, now, mut rng) = setup();
-        let denied = grants.start(now, &mut rng).unwrap();
-        grants.deny(&denied.user_code, now).unwrap();
+        let denied = grants.start(ME, now, &mut rng).unwrap();
+        grants.deny(&denied.user_code, ME, now).unwrap();
         assert_eq!(grants.poll(&denied.device_code, now), Poll::Denied);
 
-        let late = grants.start(now, &mut rng).unwrap();
+        let late = grants.start(ME, now, &mut rng).unwrap();
         let after = now + GrantTiming::default().expires_in;
         assert_eq!(
-            grants.approve(&late.user_code, "Ada", after, &mut rng),
+            grants.approve(&late.user_code, "Ada", ME, after, &mut rng),
             Err(ApproveError::UnknownCode)
         );
         assert_eq!(grants.poll(&late.device_code, after), Poll::Expired);
@@ -379,7 +448,7 @@ mod tests {
         let (mut grants, now, mut rng) = setup();
         assert_eq!(grants.poll("nope", now), Poll::Expired);
         assert_eq!(
-            grants.approve("BCDF-GHJK", "Ada", now, &mut rng),
+            grants.approve("BCDF-GHJK", "Ada", ME, now, &mut rng),
             Err(ApproveError::UnknownCode)
         );
     }
@@ -387,32 +456,119 @@ mod tests {
     #[test]
     fn names_must_be_real() {
         let (mut grants, now, mut rng) = setup();
-        let grant = grants.start(now, &mut rng).unwrap();
+        let grant = grants.start(ME, now, &mut rng).unwrap();
         assert!(matches!(
-            grants.approve(&grant.user_code, "   ", now, &mut rng),
+            grants.approve(&grant.user_code, "   ", ME, now, &mut rng),
             Err(ApproveError::BadName(_))
         ));
         assert!(matches!(
-            grants.approve(&grant.user_code, &"x".repeat(65), now, &mut rng),
+            grants.approve(&grant.user_code, &"x".repeat(65), ME, now, &mut rng),
             Err(ApproveError::BadName(_))
         ));
         // A failed approval leaves the grant waiting.
         assert!(
             grants
-                .approve(&grant.user_code, "Ada", now, &mut rng)
+                .approve(&grant.user_code, "Ada", ME, now, &mut rng)
                 .is_ok()
         );
+    }
+
+    fn client(i: u32) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i))
     }
 
     #[test]
     fn a_flood_of_grants_is_bounded() {
         let (mut grants, now, mut rng) = setup();
-        for _ in 0..MAX_PENDING {
-            grants.start(now, &mut rng).unwrap();
+        let limits = SignInLimits::default();
+        let clients = u32::try_from(limits.pending_total / limits.pending_per_client).unwrap();
+        for i in 0..clients {
+            for _ in 0..limits.pending_per_client {
+                grants.start(client(i), now, &mut rng).unwrap();
+            }
         }
-        assert_eq!(grants.start(now, &mut rng), Err(StartError::Busy));
+        assert_eq!(
+            grants.start(client(clients), now, &mut rng),
+            Err(StartError::Busy)
+        );
         // Once they expire there is room again.
         let later = now + GrantTiming::default().expires_in;
-        assert!(grants.start(later, &mut rng).is_ok());
+        assert!(grants.start(ME, later, &mut rng).is_ok());
+    }
+
+    #[test]
+    fn one_client_cannot_lock_out_the_others() {
+        let (mut grants, now, mut rng) = setup();
+        let limits = SignInLimits::default();
+        let flooder = client(1);
+        for _ in 0..limits.pending_per_client {
+            grants.start(flooder, now, &mut rng).unwrap();
+        }
+        for _ in 0..limits.pending_total {
+            assert_eq!(
+                grants.start(flooder, now, &mut rng),
+                Err(StartError::TooManyFromClient)
+            );
+        }
+        // Everyone else still signs in.
+        let mine = grants.start(ME, now, &mut rng).unwrap();
+        grants
+            .approve(&mine.user_code, "Ada", ME, now, &mut rng)
+            .unwrap();
+        // A grant that ends gives its client the slot back.
+        let theirs = grants.start(client(2), now, &mut rng).unwrap();
+        grants.deny(&theirs.user_code, ME, now).unwrap();
+        assert_eq!(grants.poll(&theirs.device_code, now), Poll::Denied);
+        for _ in 0..limits.pending_per_client {
+            grants.start(client(2), now, &mut rng).unwrap();
+        }
+    }
+
+    #[test]
+    fn guessing_codes_is_throttled_without_hurting_the_real_user() {
+        let (mut grants, now, mut rng) = setup();
+        let grant = grants.start(ME, now, &mut rng).unwrap();
+        let guesser = client(9);
+        let (burst, _) = SignInLimits::default().guesses_per_client;
+        for _ in 0..burst {
+            assert_eq!(
+                grants.approve("BCDF-GHJK", "Eve", guesser, now, &mut rng),
+                Err(ApproveError::UnknownCode)
+            );
+        }
+        // Now even the right code is not looked at for the guesser: it learns nothing.
+        assert!(matches!(
+            grants.approve(&grant.user_code, "Eve", guesser, now, &mut rng),
+            Err(ApproveError::TooManyAttempts(_))
+        ));
+        assert!(matches!(
+            grants.deny(&grant.user_code, guesser, now),
+            Err(ApproveError::TooManyAttempts(_))
+        ));
+        // The code still works for the person it belongs to.
+        let user = grants
+            .approve(&grant.user_code, "Ada", ME, now, &mut rng)
+            .unwrap();
+        assert_eq!(grants.poll(&grant.device_code, now), Poll::Approved(user));
+    }
+
+    #[test]
+    fn names_are_sanitised_at_approval() {
+        let (mut grants, now, mut rng) = setup();
+        let grant = grants.start(ME, now, &mut rng).unwrap();
+        assert!(matches!(
+            grants.approve(&grant.user_code, "\u{200B}\u{202E}", ME, now, &mut rng),
+            Err(ApproveError::BadName(_))
+        ));
+        let user = grants
+            .approve(
+                &grant.user_code,
+                " Ada\u{202E}\u{200D}  Lovelace ",
+                ME,
+                now,
+                &mut rng,
+            )
+            .unwrap();
+        assert_eq!(user.name, "Ada Lovelace");
     }
 }

@@ -4,8 +4,11 @@
 
 pub mod device_grant;
 pub mod github;
+pub mod names;
 pub mod oidc;
 pub mod providers;
+pub mod refresh;
+pub mod throttle;
 pub mod tokens;
 
 /// A user an identity provider vouches for.

@@ -52,8 +52,16 @@ impl Providers {
             .collect()
     }
 
-    /// Verifies `token` with the provider called `name`.
+    /// Verifies `token` with the provider called `name`. The display name it claims comes back
+    /// [sanitised](super::names::stored_name) (the user id when nothing visible is left).
     pub async fn verify(&self, name: &str, token: &str) -> Result<VerifiedUser, Refused> {
+        self.verify_raw(name, token).await.map(|mut user| {
+            user.name = super::names::stored_name(&user.name, &user.id);
+            user
+        })
+    }
+
+    async fn verify_raw(&self, name: &str, token: &str) -> Result<VerifiedUser, Refused> {
         if name == "github" {
             let github = self.github.as_ref().ok_or(Refused::Unknown)?;
             return github

@@ -1,6 +1,8 @@
 //! Tokens the backend itself signs (HS256 with a secret shared by all instances): the local
 //! provider's access and refresh tokens, and the short-lived session tokens the REST API accepts.
-//! Each kind has its own audience, so one can never stand in for another.
+//! Each kind has its own audience, so one can never stand in for another. The same secret also
+//! keys (through derived keys) the local provider's rotating refresh tokens
+//! ([`refresh`](super::refresh)) and the verification page's anti-forgery tokens.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,7 +19,9 @@ const LEEWAY_SECS: u64 = 30;
 pub enum Kind {
     /// The local provider's access token: exchanged at `POST /api/token`.
     LocalAccess,
-    /// The local provider's refresh token: kept in the app's keyring for silent sign-in.
+    /// The local provider's refresh token of the previous, stateless format: no longer issued
+    /// (refresh tokens rotate now, see [`refresh`](super::refresh)); one still in a keyring is
+    /// accepted once and traded for a rotating one.
     LocalRefresh,
     /// A backend session: sent as `Authorization: Bearer` to the REST API.
     Session,
@@ -70,6 +74,9 @@ pub struct InvalidToken(#[from] jsonwebtoken::errors::Error);
 pub struct TokenIssuer {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    refresh: super::refresh::RefreshKey,
+    /// Keys the verification page's anti-forgery tokens.
+    form: super::refresh::RefreshKey,
 }
 
 impl std::fmt::Debug for TokenIssuer {
@@ -84,7 +91,26 @@ impl TokenIssuer {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            refresh: super::refresh::RefreshKey::derive(secret),
+            form: super::refresh::RefreshKey::derive(&[secret, b"verification page form"].concat()),
         }
+    }
+
+    /// The key of the local provider's refresh tokens.
+    pub fn refresh_key(&self) -> &super::refresh::RefreshKey {
+        &self.refresh
+    }
+
+    /// The anti-forgery token that goes with the page nonce `nonce` (kept in the page's cookie).
+    pub fn form_token(&self, nonce: &str) -> String {
+        self.form.mint(nonce, 0)
+    }
+
+    /// Whether `token` is the anti-forgery token of `nonce` (constant-time).
+    pub fn form_token_matches(&self, nonce: &str, token: &str) -> bool {
+        self.form
+            .open(token)
+            .is_some_and(|p| p.family == nonce && p.generation == 0)
     }
 
     /// Signs a token of `kind` for the user, valid from `now` for the kind's lifetime.

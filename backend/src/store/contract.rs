@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chatr_protocol::{Chat, ChatKind};
 
+use super::RefreshFamily;
 use super::{ChatRecord, Error, Page, Store, UserRecord};
 
 /// Declares one `#[tokio::test]` per contract rule, each on a fresh store from `$make`: an
@@ -36,6 +37,14 @@ macro_rules! store_contract_tests {
             paging_walks_everything_once,
             last_seen_is_when_the_last_connection_closed,
             joins_racing_a_delete_leave_nothing_behind,
+            connections_belong_to_one_user,
+            sent_messages_are_found_by_client_key,
+            // Refresh-token families (local sign-in).
+            refresh_families_rotate_once_per_generation,
+            concurrent_refreshes_of_one_token_have_one_winner,
+            revoked_refresh_families_stay_revoked,
+            // Paged chat list.
+            group_chats_are_paged_in_creation_order,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -659,4 +668,240 @@ pub async fn joins_racing_a_delete_leave_nothing_behind(store: Arc<dyn Store>) {
         );
     }
     assert!(store.chats_of("o").await.unwrap().is_empty());
+}
+
+/// A connection is recorded for one user only, found by its id alone; another user cannot claim
+/// it, and every recorded connection is listed for reconciling.
+pub async fn connections_belong_to_one_user(store: Arc<dyn Store>) {
+    assert_eq!(store.connection_owner("c1").await.unwrap(), None);
+    store.add_connection("ada", "c1").await.unwrap();
+    store.add_connection("ada", "c2").await.unwrap();
+    store.add_connection("bob", "c3").await.unwrap();
+    assert_eq!(
+        store.connection_owner("c1").await.unwrap().as_deref(),
+        Some("ada")
+    );
+    // A repeat by the owner changes nothing; a claim by anyone else is refused and changes nothing.
+    assert_eq!(store.add_connection("ada", "c1").await.unwrap().len(), 2);
+    assert!(matches!(
+        store.add_connection("eve", "c1").await,
+        Err(Error::AlreadyExists(_))
+    ));
+    assert!(store.connections("eve").await.unwrap().is_empty());
+    assert_eq!(
+        store.connection_owner("c1").await.unwrap().as_deref(),
+        Some("ada")
+    );
+    let mut all: Vec<(String, String)> = store
+        .all_connections()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(user, c)| (user, c.connection_id))
+        .collect();
+    all.sort();
+    let expected =
+        [("ada", "c1"), ("ada", "c2"), ("bob", "c3")].map(|(u, c)| (u.to_owned(), c.to_owned()));
+    assert_eq!(all, expected);
+    // Removing it by another user's name does nothing; by the owner's, forgets it everywhere.
+    store.remove_connection("eve", "c1").await.unwrap();
+    assert_eq!(
+        store.connection_owner("c1").await.unwrap().as_deref(),
+        Some("ada")
+    );
+    store.remove_connection("ada", "c1").await.unwrap();
+    assert_eq!(store.connection_owner("c1").await.unwrap(), None);
+    assert_eq!(store.all_connections().await.unwrap().len(), 2);
+}
+
+/// A stored message can be looked up by `(chat, sender, client key)`; nothing else matches.
+pub async fn sent_messages_are_found_by_client_key(store: Arc<dyn Store>) {
+    store.create_chat(&group("c1", "o"), &[]).await.unwrap();
+    assert_eq!(store.find_message("c1", "o", "k1").await.unwrap(), None);
+    let sent = store
+        .append_message("c1", "o", "one", "k1", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find_message("c1", "o", "k1").await.unwrap(),
+        Some(sent)
+    );
+    assert_eq!(store.find_message("c1", "x", "k1").await.unwrap(), None);
+    assert_eq!(store.find_message("c1", "o", "k2").await.unwrap(), None);
+    assert_eq!(store.find_message("c2", "o", "k1").await.unwrap(), None);
+}
+
+// --- Refresh-token families of the local sign-in provider ---
+
+fn refresh_family(id: &str) -> RefreshFamily {
+    RefreshFamily {
+        id: id.into(),
+        user_id: "local:ada".into(),
+        name: "Ada".into(),
+        provider: "local".into(),
+        generation: 1,
+        expires_at: 1_700_000_000_000,
+        revoked: false,
+    }
+}
+
+/// A family is created once, read back as stored, and advances only from its current generation.
+pub async fn refresh_families_rotate_once_per_generation(store: Arc<dyn Store>) {
+    let id = "0123456789abcdef0123456789abcdef";
+    assert_eq!(store.refresh_family(id).await.unwrap(), None);
+    store
+        .create_refresh_family(&refresh_family(id))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.refresh_family(id).await.unwrap(),
+        Some(refresh_family(id))
+    );
+    assert!(matches!(
+        store.create_refresh_family(&refresh_family(id)).await,
+        Err(Error::AlreadyExists(_))
+    ));
+    // From 1 to 2, with the new expiry; a second use of 1 changes nothing.
+    assert!(store.advance_refresh_family(id, 1, 42).await.unwrap());
+    assert!(!store.advance_refresh_family(id, 1, 99).await.unwrap());
+    let now = store.refresh_family(id).await.unwrap().unwrap();
+    assert_eq!((now.generation, now.expires_at), (2, 42));
+    assert!(!store.advance_refresh_family(id, 3, 99).await.unwrap());
+    assert!(
+        !store
+            .advance_refresh_family("ffffffffffffffffffffffffffffffff", 1, 9)
+            .await
+            .unwrap()
+    );
+    // Families are not users.
+    assert!(store.users().await.unwrap().is_empty());
+    assert!(store.user(id).await.unwrap().is_none());
+}
+
+/// Of many concurrent redemptions of the same generation, exactly one advances the family.
+pub async fn concurrent_refreshes_of_one_token_have_one_winner(store: Arc<dyn Store>) {
+    let id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    store
+        .create_refresh_family(&refresh_family(id))
+        .await
+        .unwrap();
+    let tries: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.advance_refresh_family(id, 1, i).await.unwrap() })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tries {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(
+        store.refresh_family(id).await.unwrap().unwrap().generation,
+        2
+    );
+}
+
+/// A revoked family is kept, stays revoked, and never advances again.
+pub async fn revoked_refresh_families_stay_revoked(store: Arc<dyn Store>) {
+    let id = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    assert!(!store.revoke_refresh_family(id).await.unwrap());
+    store
+        .create_refresh_family(&refresh_family(id))
+        .await
+        .unwrap();
+    assert!(store.revoke_refresh_family(id).await.unwrap());
+    assert!(store.revoke_refresh_family(id).await.unwrap());
+    assert!(!store.advance_refresh_family(id, 1, 9).await.unwrap());
+    let family = store.refresh_family(id).await.unwrap().unwrap();
+    assert!(family.revoked);
+    assert_eq!(family.generation, 1);
+}
+
+// --- Paged chat list ---
+
+/// Group chats come in pages ordered by creation time, then id (ties, negative and far-future
+/// times included); private chats are not in them; walking by the last chat's cursor lists every
+/// chat once while chats are created and deleted meanwhile; bad limits are refused.
+pub async fn group_chats_are_paged_in_creation_order(store: Arc<dyn Store>) {
+    use super::{ChatCursor, MAX_CHATS_PAGE};
+    let at = |id: &str, created_at: i64| {
+        let mut record = group(id, "local:1");
+        record.chat.created_at = created_at;
+        record
+    };
+    // Created out of order; `b` and `a2` tie on time and are ordered by id.
+    for (id, time) in [
+        ("c", 30),
+        ("b", 20),
+        ("a2", 20),
+        ("old", -5),
+        ("e", 50),
+        ("d", 40),
+        ("future", 4_102_444_800_000),
+    ] {
+        store.create_chat(&at(id, time), &[]).await.unwrap();
+    }
+    let mut private = group("private:pair", "local:1");
+    private.chat.kind = ChatKind::Private;
+    private.chat.created_at = 25;
+    private.pair = Some(("local:1".into(), "local:2".into()));
+    store
+        .create_chat(&private, &["local:1".into(), "local:2".into()])
+        .await
+        .unwrap();
+    let ids = |chats: &[Chat]| chats.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+
+    let everything = store.group_chats_page(None, MAX_CHATS_PAGE).await.unwrap();
+    assert_eq!(
+        ids(&everything),
+        ["old", "a2", "b", "c", "d", "e", "future"],
+        "creation time, then id; no private chat"
+    );
+    assert_eq!(everything[1], at("a2", 20).chat, "the chat as stored");
+
+    // Walk two at a time; meanwhile a chat is created after the cursor (it is listed), one
+    // before it (it is not: its place was already passed), and one not yet reached is deleted.
+    let first = store.group_chats_page(None, 2).await.unwrap();
+    assert_eq!(ids(&first), ["old", "a2"]);
+    let cursor = ChatCursor::of(&first[1]);
+    store.create_chat(&at("late", 45), &[]).await.unwrap();
+    store.create_chat(&at("early", 1), &[]).await.unwrap();
+    store.delete_chat("d").await.unwrap();
+    let mut walked = ids(&first);
+    let mut cursor = Some(cursor);
+    while let Some(after) = cursor.take() {
+        let page = store.group_chats_page(Some(&after), 2).await.unwrap();
+        assert!(page.len() <= 2);
+        cursor = page.last().map(ChatCursor::of);
+        walked.extend(ids(&page));
+    }
+    assert_eq!(walked, ["old", "a2", "b", "c", "late", "e", "future"]);
+
+    // A cursor between two chats (a deleted chat's position) works as well.
+    let between = ChatCursor {
+        created_at: 20,
+        id: "a3".into(),
+    };
+    assert_eq!(
+        ids(&store.group_chats_page(Some(&between), 1).await.unwrap()),
+        ["b"]
+    );
+    let end = ChatCursor::of(everything.last().unwrap());
+    assert!(
+        store
+            .group_chats_page(Some(&end), 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for limit in [0, MAX_CHATS_PAGE + 1] {
+        assert!(
+            matches!(
+                store.group_chats_page(None, limit).await,
+                Err(Error::Invalid(_))
+            ),
+            "limit {limit} was accepted"
+        );
+    }
 }

@@ -21,6 +21,9 @@
 //!   in" is one lookup. Concurrent joins never lose one another (SQLite: one writer; Table
 //!   Storage: ETag `If-Match` with retry). `delete_chat` removes the chat, its memberships and
 //!   its history together (the owner check is the caller's).
+//! - **Refresh-token families** of the local sign-in provider: one per sign-in, with the
+//!   generation of its one valid refresh token, its expiry and a revoked flag; advanced only by
+//!   compare-and-swap, so a token is redeemed at most once (`identity::refresh`).
 //! - **Messages**: per chat, numbered 1, 2, 3… by the store as they are appended (`seq`,
 //!   strictly increasing per chat, never reused); a repeat of `(chat, sender, client key)` returns
 //!   the original message and stores nothing. History pages are always returned **oldest first**;
@@ -103,6 +106,26 @@ pub struct ConnectionRecord {
     pub idle: bool,
 }
 
+/// One sign-in with the local provider: the refresh tokens it handed out, of which only the one of
+/// `generation` is valid (see `identity::refresh`). Holds no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFamily {
+    /// Random id (32 hex digits).
+    pub id: String,
+    /// Who signed in.
+    pub user_id: String,
+    /// Their display name at sign-in.
+    pub name: String,
+    /// The provider (`local`).
+    pub provider: String,
+    /// The generation of the one valid refresh token.
+    pub generation: u64,
+    /// When it expires unless refreshed (ms since the Unix epoch).
+    pub expires_at: i64,
+    /// Revoked (sign-out, or reuse detected): no token of it is accepted any more.
+    pub revoked: bool,
+}
+
 /// Which page of history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -136,7 +159,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Records an open connection (not idle); returns the user's connections after, atomically:
     /// exactly one entry means this is the user's first connection. Adding a known connection
-    /// changes nothing.
+    /// changes nothing; a connection recorded for another user is `AlreadyExists` and changes
+    /// nothing (a connection belongs to one user for its whole life).
     async fn add_connection(
         &self,
         user: &str,
@@ -159,6 +183,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<ConnectionRecord>, Error>;
     /// A user's open connections.
     async fn connections(&self, user: &str) -> Result<Vec<ConnectionRecord>, Error>;
+    /// The user a connection is recorded for, if it is recorded (looked up by connection id alone,
+    /// so a request naming another user for it can be told apart from one that came too early).
+    async fn connection_owner(&self, connection: &str) -> Result<Option<String>, Error>;
+    /// Every recorded connection as `(user, connection)`, for reconciling with the hub after a
+    /// restart or a hub crash (records whose `disconnected` never arrived).
+    async fn all_connections(&self) -> Result<Vec<(String, ConnectionRecord)>, Error>;
     /// When the user's last connection closed (ms since the Unix epoch, the store's clock), kept
     /// across restarts; `None` if that never happened. Written by `remove_connection` in the same
     /// atomic step that removes the last connection, never for unknown users' stray events.
@@ -194,6 +224,68 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         client_key: &str,
         sent_at: i64,
     ) -> Result<Message, Error>;
+    /// The message `from` sent to `chat` with `client_key`, if it was stored (a retry of a send
+    /// is answered from it before any rate limit is taken).
+    async fn find_message(
+        &self,
+        chat: &str,
+        from: &str,
+        client_key: &str,
+    ) -> Result<Option<Message>, Error>;
     /// A page of a chat's history, oldest first.
     async fn messages(&self, chat: &str, page: Page, limit: usize) -> Result<Vec<Message>, Error>;
+
+    // --- Refresh-token families of the local sign-in provider (`identity::refresh`) ---
+
+    /// Stores a new family; `AlreadyExists` if its id is taken (nothing is overwritten).
+    async fn create_refresh_family(&self, family: &RefreshFamily) -> Result<(), Error>;
+    /// A family by id.
+    async fn refresh_family(&self, id: &str) -> Result<Option<RefreshFamily>, Error>;
+    /// Compare-and-swap: if the family is at `generation` and not revoked, moves it to
+    /// `generation + 1` with `expires_at` and answers `true`; otherwise changes nothing and answers
+    /// `false` (of two concurrent calls with the same generation exactly one wins).
+    async fn advance_refresh_family(
+        &self,
+        id: &str,
+        generation: u64,
+        expires_at: i64,
+    ) -> Result<bool, Error>;
+    /// Marks a family revoked (for good: it is kept, so its old tokens stay recognisable);
+    /// `false` if it does not exist.
+    async fn revoke_refresh_family(&self, id: &str) -> Result<bool, Error>;
+
+    // --- Paged listing of group chats (`GET /api/chats`) ---
+
+    /// Up to `limit` (1..=[`MAX_CHATS_PAGE`]) group chats strictly after `after`, in
+    /// [`ChatCursor`] order (creation time, then id), from the start when `after` is `None`. The
+    /// order is total and a chat's position never changes, so walking pages by the last chat's
+    /// cursor lists every chat that existed throughout exactly once, whatever is created or
+    /// deleted meanwhile. Cost is one bounded, indexed range read: never a scan of every chat.
+    async fn group_chats_page(
+        &self,
+        after: Option<&ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, Error>;
+}
+
+/// The most group chats one [`Store::group_chats_page`] call may return.
+pub const MAX_CHATS_PAGE: usize = 500;
+
+/// A position in the list of chats: chats are ordered by creation time, then id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ChatCursor {
+    /// The chat's creation time (ms since the Unix epoch).
+    pub created_at: i64,
+    /// The chat's id.
+    pub id: String,
+}
+
+impl ChatCursor {
+    /// The position of `chat`.
+    pub fn of(chat: &Chat) -> Self {
+        Self {
+            created_at: chat.created_at,
+            id: chat.id.clone(),
+        }
+    }
 }

@@ -10,6 +10,8 @@ use async_trait::async_trait;
 use chatr_protocol::{Chat, ChatKind, Message};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::RefreshFamily;
+use super::{ChatCursor, MAX_CHATS_PAGE};
 use super::{ChatRecord, ConnectionRecord, Error, MAX_PAGE, Page, Store, UserRecord, key};
 
 /// The schema, one migration per entry; never edit a released one, append a new one.
@@ -58,6 +60,29 @@ const MIGRATIONS: &[&str] = &[
         user_id TEXT PRIMARY KEY,
         at INTEGER NOT NULL
     );
+",
+    r"
+    -- A connection belongs to one user: look it up by id alone (replayed events naming another
+    -- user are refused). Connection ids are unique, so no duplicates exist; keep one if they do.
+    DELETE FROM connections WHERE rowid NOT IN
+        (SELECT MIN(rowid) FROM connections GROUP BY connection_id);
+    CREATE UNIQUE INDEX IF NOT EXISTS connections_by_id ON connections(connection_id);
+",
+    r"
+    -- Refresh-token families of the local sign-in provider (one per sign-in; no tokens stored).
+    CREATE TABLE IF NOT EXISTS refresh_families (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+",
+    r"
+    -- Group chats in listing order (creation time, then id): a page is one index range read.
+    CREATE INDEX IF NOT EXISTS chats_by_kind_and_time ON chats(kind, created_at, id);
 ",
 ];
 
@@ -131,6 +156,14 @@ impl SqliteStore {
         .await
         .map_err(backend)?
     }
+}
+
+fn owner_of(db: &Connection, connection: &str) -> Result<Option<String>, Error> {
+    db.prepare_cached("SELECT user_id FROM connections WHERE connection_id = ?1")
+        .map_err(backend)?
+        .query_row(params![connection], |r| r.get(0))
+        .optional()
+        .map_err(backend)
 }
 
 fn connections_of(db: &Connection, user: &str) -> Result<Vec<ConnectionRecord>, Error> {
@@ -251,12 +284,47 @@ impl Store for SqliteStore {
         key::check("connection id", connection)?;
         let (user, connection) = (user.to_owned(), connection.to_owned());
         self.with(move |db| {
-            db.execute(
+            let tx = db.transaction().map_err(backend)?;
+            if let Some(owner) = owner_of(&tx, &connection)?
+                && owner != user
+            {
+                return Err(Error::AlreadyExists(format!("connection {connection}")));
+            }
+            tx.execute(
                 "INSERT OR IGNORE INTO connections (user_id, connection_id, idle) VALUES (?1, ?2, 0)",
                 params![user, connection],
             )
             .map_err(backend)?;
-            connections_of(db, &user)
+            let after = connections_of(&tx, &user)?;
+            tx.commit().map_err(backend)?;
+            Ok(after)
+        })
+        .await
+    }
+
+    async fn connection_owner(&self, connection: &str) -> Result<Option<String>, Error> {
+        key::check("connection id", connection)?;
+        let connection = connection.to_owned();
+        self.with(move |db| owner_of(db, &connection)).await
+    }
+
+    async fn all_connections(&self) -> Result<Vec<(String, ConnectionRecord)>, Error> {
+        self.with(|db| {
+            let mut stmt = db
+                .prepare("SELECT user_id, connection_id, idle FROM connections ORDER BY user_id")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        ConnectionRecord {
+                            connection_id: r.get(1)?,
+                            idle: r.get(2)?,
+                        },
+                    ))
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
     }
@@ -571,6 +639,29 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn find_message(
+        &self,
+        chat: &str,
+        from: &str,
+        client_key: &str,
+    ) -> Result<Option<Message>, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", from)?;
+        key::check("client key", client_key)?;
+        let (chat, from, client_key) = (chat.to_owned(), from.to_owned(), client_key.to_owned());
+        self.with(move |db| {
+            db.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE chat_id = ?1 AND sender = ?2 AND client_key = ?3"
+            ))
+            .map_err(backend)?
+            .query_row(params![chat, from, client_key], message_from_row)
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn messages(&self, chat: &str, page: Page, limit: usize) -> Result<Vec<Message>, Error> {
         key::check("chat id", chat)?;
         if limit == 0 || limit > MAX_PAGE {
@@ -600,6 +691,138 @@ impl Store for SqliteStore {
             let mut messages: Vec<Message> = rows.collect::<Result<_, _>>().map_err(backend)?;
             messages.sort_by_key(|m| m.seq);
             Ok(messages)
+        })
+        .await
+    }
+
+    // --- Refresh-token families of the local sign-in provider ---
+
+    async fn create_refresh_family(&self, family: &RefreshFamily) -> Result<(), Error> {
+        key::check("refresh family id", &family.id)?;
+        let family = family.clone();
+        let generation = i64::try_from(family.generation).map_err(backend)?;
+        self.with(move |db| {
+            let inserted = db
+                .execute(
+                    "INSERT INTO refresh_families
+                         (id, user_id, name, provider, generation, expires_at, revoked)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                    params![
+                        family.id,
+                        family.user_id,
+                        family.name,
+                        family.provider,
+                        generation,
+                        family.expires_at,
+                        family.revoked
+                    ],
+                )
+                .map_err(backend)?;
+            if inserted == 0 {
+                return Err(Error::AlreadyExists(format!(
+                    "refresh family {}",
+                    family.id
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn refresh_family(&self, id: &str) -> Result<Option<RefreshFamily>, Error> {
+        key::check("refresh family id", id)?;
+        let id = id.to_owned();
+        self.with(move |db| {
+            db.query_row(
+                "SELECT id, user_id, name, provider, generation, expires_at, revoked
+                 FROM refresh_families WHERE id = ?1",
+                params![id],
+                |row| {
+                    let generation: i64 = row.get(4)?;
+                    Ok(RefreshFamily {
+                        id: row.get(0)?,
+                        user_id: row.get(1)?,
+                        name: row.get(2)?,
+                        provider: row.get(3)?,
+                        generation: u64::try_from(generation).unwrap_or(0),
+                        expires_at: row.get(5)?,
+                        revoked: row.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn advance_refresh_family(
+        &self,
+        id: &str,
+        generation: u64,
+        expires_at: i64,
+    ) -> Result<bool, Error> {
+        key::check("refresh family id", id)?;
+        let id = id.to_owned();
+        let generation = i64::try_from(generation).map_err(backend)?;
+        self.with(move |db| {
+            let changed = db
+                .execute(
+                    "UPDATE refresh_families SET generation = generation + 1, expires_at = ?3
+                     WHERE id = ?1 AND generation = ?2 AND revoked = 0",
+                    params![id, generation, expires_at],
+                )
+                .map_err(backend)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn revoke_refresh_family(&self, id: &str) -> Result<bool, Error> {
+        key::check("refresh family id", id)?;
+        let id = id.to_owned();
+        self.with(move |db| {
+            let changed = db
+                .execute(
+                    "UPDATE refresh_families SET revoked = 1 WHERE id = ?1",
+                    params![id],
+                )
+                .map_err(backend)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    // --- Paged listing of group chats ---
+
+    async fn group_chats_page(
+        &self,
+        after: Option<&ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, Error> {
+        if limit == 0 || limit > MAX_CHATS_PAGE {
+            return Err(Error::Invalid(format!(
+                "limit must be 1 to {MAX_CHATS_PAGE}"
+            )));
+        }
+        let after = after.cloned();
+        self.with(move |db| {
+            let (created_at, id) =
+                after.map_or((i64::MIN, String::new()), |c| (c.created_at, c.id));
+            // Row-value comparison keeps the range on the (kind, created_at, id) index.
+            let mut stmt = db
+                .prepare_cached(&format!(
+                    "SELECT {CHAT_COLUMNS} FROM chats WHERE kind = 'group' \
+                     AND (created_at, id) > (?1, ?2) ORDER BY created_at, id LIMIT ?3"
+                ))
+                .map_err(backend)?;
+            let limit = i64::try_from(limit).map_err(backend)?;
+            let rows = stmt
+                .query_map(params![created_at, id, limit], chat_from_row)
+                .map_err(backend)?;
+            rows.map(|r| r.map(|record| record.chat))
+                .collect::<Result<_, _>>()
+                .map_err(backend)
         })
         .await
     }

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+pub mod faults;
 pub mod issuer;
 
 /// Runs the device flow for `name` (starting the grant, approving it on the verification page,

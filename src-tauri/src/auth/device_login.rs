@@ -212,9 +212,9 @@ impl DeviceLogin {
 }
 
 impl DeviceLogin {
-    /// Revokes `refresh_token` at the provider's RFC 7009 endpoint (sign-out). `Ok(false)` when the
-    /// provider has none (GitHub, Entra ID, the local provider): the token then simply stays unused
-    /// until it expires, and the app deletes its copy.
+    /// Revokes `refresh_token` at the provider's RFC 7009 endpoint (sign-out; the local provider
+    /// has one). `Ok(false)` when the provider has none (GitHub, Entra ID): the token then simply
+    /// stays unused until it expires, and the app deletes its copy.
     pub async fn revoke(&self, refresh_token: &str) -> Result<bool, Error> {
         let Some(url) = &self.provider.revocation_url else {
             return Ok(false);

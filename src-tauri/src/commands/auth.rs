@@ -92,8 +92,11 @@ pub(crate) async fn sign_in_local(
     name: String,
 ) -> Result<User, CommandError> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let signed = chat_client::sign_in_local(backend.base_url(), &name, tx).await?;
-    Ok(activate(&app, signed, rx, AccountSlot::default()).await)
+    let slot = AccountSlot::default();
+    let on_refresh = keyring_saver(slot.clone());
+    let signed =
+        chat_client::sign_in_local_keeping(backend.base_url(), &name, on_refresh, tx).await?;
+    Ok(activate(&app, signed, rx, slot).await)
 }
 
 /// Starts a device sign-in with `provider`: the code to show and where to enter it.

@@ -57,15 +57,17 @@ pub(crate) async fn list_users(
     Ok(users)
 }
 
-/// Creates a group chat.
+/// Creates a group chat. The request carries a fresh client key, so the session's resends of it
+/// (after a cut or a backend restart) can never make two chats.
 #[tauri::command]
 pub(crate) async fn create_chat(
     session: State<'_, SessionState>,
     name: String,
 ) -> Result<Option<Chat>, CommandError> {
+    let client_key = Some(uuid::Uuid::new_v4().to_string());
     let answer = signed(&session)
         .await?
-        .request(ClientEvent::CreateChat { name })
+        .request(ClientEvent::CreateChat { name, client_key })
         .await?;
     Ok(answer.chat)
 }

@@ -27,19 +27,6 @@ pub enum Request {
         /// The event's body.
         data: Value,
     },
-    /// An ephemeral publish to a group (typing signals); needs the group's `sendToGroup` permission.
-    SendToGroup {
-        /// The group (a chat id).
-        group: String,
-        /// Correlates the service's ack.
-        ack_id: u64,
-        /// Do not echo to ourselves.
-        no_echo: bool,
-        /// Always `json` for Chatr.
-        data_type: &'static str,
-        /// The payload.
-        data: Value,
-    },
     /// "I have received every message up to this id" (reliable subprotocol only).
     SequenceAck {
         /// The largest id received.
@@ -187,18 +174,6 @@ mod tests {
             serde_json::to_value(Request::event("sendMessage", 4, json!({"text": "hi"}))).unwrap(),
             json!({"type": "event", "event": "sendMessage", "ackId": 4, "dataType": "json",
                    "data": {"text": "hi"}})
-        );
-        assert_eq!(
-            serde_json::to_value(Request::SendToGroup {
-                group: "c1".into(),
-                ack_id: 3,
-                no_echo: true,
-                data_type: "json",
-                data: json!({"typing": true}),
-            })
-            .unwrap(),
-            json!({"type": "sendToGroup", "group": "c1", "ackId": 3, "noEcho": true,
-                   "dataType": "json", "data": {"typing": true}})
         );
         assert_eq!(
             Request::SequenceAck { sequence_id: 17 }.to_text(),

@@ -73,11 +73,12 @@ pub enum SessionEvent {
     /// (`ready`): pushes sent while there was none are lost, so the app fetches them from history
     /// now, and re-asserts state the server keeps per connection.
     NewConnection,
-    /// Another member is typing in a chat (a signal they sent to the chat's group themselves).
+    /// Another member is typing in a chat (the backend's `typing` event, never a member's
+    /// own publish).
     Typing {
         /// The chat.
         chat_id: String,
-        /// Who, as stamped by the service.
+        /// Who, as the backend verified it.
         user_id: String,
     },
 }
@@ -88,10 +89,16 @@ pub enum Error {
     /// No reply within [`REPLY_TIMEOUT`].
     #[error("the server did not answer in time")]
     Timeout,
+    /// The service could not deliver it to the backend and it is not safe to send again.
+    #[error("the server could not take the request: {0}")]
+    NotDelivered(String),
     /// The session has stopped.
     #[error("the session is closed")]
     Closed,
 }
+
+/// How long after an error ack (the backend down or restarting) a request is sent again.
+const RESEND_AFTER: Duration = Duration::from_secs(1);
 
 struct Pending {
     request: ClientRequest,
@@ -101,6 +108,9 @@ struct Pending {
     ack_id: u64,
     reply: oneshot::Sender<Result<Reply, Error>>,
     sent_at: Instant,
+    /// When to send it again: the service acked it with an error (its event handler failed —
+    /// perhaps after storing it), and it is safe to resend (see `ClientEvent::resend_is_safe`).
+    resend_at: Option<Instant>,
 }
 
 /// What the handle asks the task to do.
@@ -110,16 +120,13 @@ enum Command {
     /// Close the socket (a clean close: the hub ends the connection at once, so others see the
     /// user leave without waiting out the resume window) and stop; the oneshot says it is done.
     Close(oneshot::Sender<()>),
-    /// An ephemeral publish to a group, dropped if it could not go out soon enough to matter.
-    Publish {
-        group: String,
-        data: serde_json::Value,
-        at: Instant,
-    },
+    /// A best-effort client event (a typing signal): sent once, never queued for resend, its
+    /// reply not awaited, and dropped if it could not go out soon enough to matter.
+    Signal { event: ClientEvent, at: Instant },
 }
 
-/// How stale an ephemeral publish (a typing signal) may get before it is dropped.
-const PUBLISH_MAX_AGE: Duration = Duration::from_secs(3);
+/// How stale a best-effort signal (typing) may get before it is dropped.
+const SIGNAL_MAX_AGE: Duration = Duration::from_secs(3);
 
 /// A handle to the session task; cheap to clone.
 #[derive(Debug, Clone)]
@@ -169,12 +176,12 @@ impl Session {
         }
     }
 
-    /// Publishes `data` to `group` without waiting (typing signals); stale ones are dropped.
-    pub async fn publish(&self, group: &str, data: serde_json::Value) -> Result<(), Error> {
+    /// Sends `event` best effort, without waiting for a reply (typing signals): it is never
+    /// sent again after a drop, and one that waited offline too long is dropped.
+    pub async fn signal(&self, event: ClientEvent) -> Result<(), Error> {
         self.requests
-            .send(Command::Publish {
-                group: group.to_owned(),
-                data,
+            .send(Command::Signal {
+                event,
                 at: Instant::now(),
             })
             .await
@@ -324,13 +331,12 @@ async fn run(
                             {
                                 continue;
                             }
-                            // A message a member published to a chat's group (members may, for
-                            // typing signals) is never a backend event, whatever it claims to be:
-                            // only messages without a publisher come from the backend.
-                            if let Some(user_id) = from_user_id {
-                                if let (Some(chat_id), true) = (group, is_typing_signal(&data)) {
-                                    let _ = events.send(SessionEvent::Typing { chat_id, user_id });
-                                }
+                            // A message a member published to a group is never a backend event,
+                            // whatever it claims to be: only messages without a publisher come
+                            // from the backend. (Members may not publish to chats' groups at
+                            // all; one that somehow did is ignored.)
+                            if from_user_id.is_some() {
+                                tracing::debug!(group = ?group, "ignored a member's group publish");
                                 continue;
                             }
                             match serde_json::from_value::<ServerEvent>(data) {
@@ -341,6 +347,9 @@ async fn run(
                                     if let Some(p) = id.and_then(|id| pending.remove(&id)) {
                                         let _ = p.reply.send(Ok(reply));
                                     }
+                                }
+                                Ok(ServerEvent::Typing { chat_id, user_id }) => {
+                                    let _ = events.send(SessionEvent::Typing { chat_id, user_id });
                                 }
                                 Ok(ServerEvent::Ready {}) => {
                                     if awaiting_ready.take().is_some() {
@@ -353,18 +362,36 @@ async fn run(
                                 Err(err) => tracing::debug!(cause = %err, "unknown server message"),
                             }
                         }
+                        Incoming::Ack { ack_id: acked, success: false, error } => {
+                            // `Duplicate`: a resend on a resumed connection; the first copy's
+                            // reply comes. Anything else: the backend did not answer.
+                            let reason = error.map(|e| (e.name, e.message)).unwrap_or_default();
+                            if reason.0 != "Duplicate"
+                                && let Some(id) = pending.iter().find(|(_, p)| p.ack_id == acked).map(|(id, _)| id.clone())
+                            {
+                                if pending.get(&id).is_some_and(|p| p.request.event.resend_is_safe()) {
+                                    if let Some(p) = pending.get_mut(&id) {
+                                        p.resend_at = Some(Instant::now() + RESEND_AFTER);
+                                    }
+                                } else if let Some(p) = pending.remove(&id) {
+                                    let _ = p.reply.send(Err(Error::NotDelivered(reason.1)));
+                                }
+                            }
+                        }
                         Incoming::Ack { .. } | Incoming::Pong | Incoming::Unknown | Incoming::System { .. } => {}
                     }
                 }
                 request = requests.recv() => {
                     let (event, reply) = match request {
                         Some(Command::Request(event, reply)) => (event, reply),
-                        Some(Command::Publish { group, data, at }) => {
-                            if at.elapsed() > PUBLISH_MAX_AGE {
+                        Some(Command::Signal { event, at }) => {
+                            if at.elapsed() > SIGNAL_MAX_AGE {
                                 continue;
                             }
+                            // No requestId: the backend's reply matches nothing and is dropped.
+                            let request = ClientRequest { request_id: None, event };
                             ack_id += 1;
-                            let out = Request::SendToGroup { group, ack_id, no_echo: true, data_type: "json", data };
+                            let out = Request::event(request.event_name(), ack_id, request.body());
                             if socket.send(Message::Text(out.to_text().into())).await.is_err() {
                                 break None;
                             }
@@ -385,7 +412,7 @@ async fn run(
                     let request = ClientRequest { request_id: Some(id.clone()), event };
                     ack_id += 1;
                     let out = Request::event(request.event_name(), ack_id, request.body());
-                    pending.insert(id, Pending { request, ack_id, reply, sent_at: Instant::now() });
+                    pending.insert(id, Pending { request, ack_id, reply, sent_at: Instant::now(), resend_at: None });
                     if socket.send(Message::Text(out.to_text().into())).await.is_err() {
                         break None;
                     }
@@ -402,6 +429,23 @@ async fn run(
                         }
                     }
                     let now = Instant::now();
+                    // Requests whose ack was an error go again, under a new ackId (the service
+                    // has seen the old one); the backend answers a stored one from the store.
+                    let mut due: Vec<(u64, String)> = Vec::new();
+                    for p in pending.values_mut() {
+                        if p.resend_at.is_some_and(|at| at <= now) {
+                            p.resend_at = None;
+                            ack_id += 1;
+                            p.ack_id = ack_id;
+                            due.push((ack_id, Request::event(p.request.event_name(), ack_id, p.request.body()).to_text()));
+                        }
+                    }
+                    due.sort();
+                    for (_, text) in due {
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
                     let expired: Vec<String> = pending
                         .iter()
                         .filter(|(_, p)| now.duration_since(p.sent_at) > REPLY_TIMEOUT)
@@ -451,9 +495,4 @@ async fn run(
 fn rand_unit() -> f64 {
     use rand::Rng;
     rand::rng().random::<f64>()
-}
-
-/// Whether a member's group message is a typing signal (`{"typing": true}`).
-fn is_typing_signal(data: &serde_json::Value) -> bool {
-    data.get("typing") == Some(&serde_json::Value::Bool(true))
 }

@@ -4,6 +4,7 @@
 import { computed, ref, watch } from 'vue'
 import * as ipc from '../ipc'
 import { strings } from '../strings'
+import { nameBook, peerOf, showChat } from '../lib/names'
 import { upsertUser, withPresence } from '../lib/users'
 import type { Chat, ChatView, ServerEvent, User } from '../types'
 import { reportError } from './useErrors'
@@ -15,6 +16,8 @@ const chats = ref<ChatView[]>([])
 const users = ref<User[]>([])
 const unread = ref<Record<string, number>>({})
 const activeId = ref<string | null>(null)
+// The other person of each private chat, where this app saw who it is (see `peerOf`).
+const peers = ref<Record<string, string>>({})
 const me = useMe()
 // Counts changes to `chats` other than a full load (see `load`).
 let version = 0
@@ -28,7 +31,13 @@ watch(activeId, (id) => {
   ipc.setActiveChat(id).catch(reportError)
 })
 
-const tabs = computed(() => chats.value.filter((c) => c.member))
+const book = computed(() => nameBook(users.value))
+// Open chats as shown: a private chat under its peer's name, tagged when the name is shared.
+const tabs = computed(() =>
+  chats.value
+    .filter((c) => c.member)
+    .map((c) => showChat(c, peerOf(c, me.value?.id ?? null, users.value, peers.value), book.value)),
+)
 const groupChats = computed(() => chats.value.filter((c) => c.kind === 'group'))
 const activeChat = computed(() => tabs.value.find((c) => c.id === activeId.value) ?? null)
 
@@ -38,8 +47,24 @@ function upsertChat(chat: Chat, member: boolean): void {
   setChats(i < 0 ? [...chats.value, next] : chats.value.map((c, j) => (j === i ? next : c)))
 }
 
+/** A person's name as shown (tagged when another known user has the same name). */
 function nameOf(userId: string): string {
-  return users.value.find((u) => u.id === userId)?.name ?? userId
+  return book.value.label(userId)
+}
+
+/** [`nameOf`] for someone who may not be in the people list yet (a push names them). */
+function nameWith(user: Pick<User, 'id' | 'name' | 'provider'>): string {
+  if (users.value.some((u) => u.id === user.id)) return nameOf(user.id)
+  return nameBook([...users.value, { ...user, presence: 'offline' }]).label(user.id)
+}
+
+/** A person's hover text: name, provider and full id. */
+function titleOf(userId: string): string {
+  return book.value.title(userId)
+}
+
+function rememberPeer(chatId: string, userId: string): void {
+  if (peers.value[chatId] !== userId) peers.value = { ...peers.value, [chatId]: userId }
 }
 
 /** Puts `chatId` on screen (null: none); its unread count is gone. */
@@ -59,7 +84,7 @@ function focusNeighbour(goneId: string, before: ChatView[]): void {
 function presenceToast(userId: string, text: (name: string) => string, tone: Tone): void {
   const user = users.value.find((u) => u.id === userId)
   if (!user || userId === me.value?.id || useSettings().settings.value.doNotDisturb) return
-  toast(text(user.name), tone)
+  toast(text(nameOf(user.id)), tone)
 }
 
 /** Applies a backend push about chats or people. */
@@ -102,6 +127,9 @@ function handleServer(event: ServerEvent): void {
       break
     case 'joinPrivateChat': {
       const wasOpen = chats.value.some((c) => c.id === event.data.chat.id && c.member)
+      // Sent to the other person: the chat's first opener is its peer, unless that was you.
+      const opener = event.data.chat.owner
+      if (!event.data.grabFocus && opener !== me.value?.id) rememberPeer(event.data.chat.id, opener)
       upsertChat(event.data.chat, true)
       if (event.data.grabFocus) focus(event.data.chat.id)
       else if (!wasOpen && activeId.value !== event.data.chat.id) invite(event.data.chat)
@@ -157,6 +185,7 @@ export function useChats() {
     if (userId === me.value?.id) return
     try {
       const chat = await ipc.openPrivateChat(userId)
+      rememberPeer(chat.id, userId)
       upsertChat(chat, true)
       focus(chat.id)
     } catch (err) {
@@ -207,6 +236,7 @@ export function useChats() {
     users.value = []
     unread.value = {}
     activeId.value = null
+    peers.value = {}
   }
 
   return {
@@ -218,6 +248,8 @@ export function useChats() {
     groupChats,
     activeChat,
     nameOf,
+    nameWith,
+    titleOf,
     load,
     create,
     open,

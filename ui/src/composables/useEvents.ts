@@ -48,7 +48,10 @@ export function dispatch(event: UiEvent): void {
       return
     case 'memberJoined':
       if (server.data.user.id !== me.value?.id)
-        messages.addSystem(server.data.chatId, strings.messages.joined(server.data.user.name))
+        messages.addSystem(
+          server.data.chatId,
+          strings.messages.joined(chats.nameWith(server.data.user)),
+        )
       break
     case 'memberLeft':
       if (server.data.userId !== me.value?.id)
@@ -59,7 +62,16 @@ export function dispatch(event: UiEvent): void {
       break
     case 'joinPrivateChat':
       if (!server.data.grabFocus)
-        messages.addSystem(server.data.chat.id, strings.messages.wantsToChat(server.data.chat.name))
+        messages.addSystem(
+          server.data.chat.id,
+          strings.messages.wantsToChat(
+            chats.nameWith({
+              id: server.data.chat.owner,
+              name: server.data.chat.name,
+              provider: '',
+            }),
+          ),
+        )
       break
     case 'chatDeleted':
       messages.forget(server.data.chatId)

@@ -148,7 +148,8 @@ export class FakeBackend {
   /** `userId` opens a private chat with the signed-in user. */
   invite(userId: string): Chat {
     const other = this.users.find((u) => u.id === userId)!
-    const chat = this.privateChat(other)
+    // As the backend: a chat first opened by the other person is theirs (`owner`).
+    const chat = this.privateChat(other, other.id)
     this.server({ chatEvent: 'joinPrivateChat', data: { chat, grabFocus: false } })
     return chat
   }
@@ -345,7 +346,7 @@ export class FakeBackend {
     return message
   }
 
-  private privateChat(other: User): Chat {
+  private privateChat(other: User, opener?: string): Chat {
     const me = this.me!
     const id = `private:${[me.id, other.id].sort().join('+')}`
     let chat = this.chats.find((c) => c.id === id)
@@ -354,7 +355,7 @@ export class FakeBackend {
         id,
         name: other.name,
         kind: 'private',
-        owner: me.id,
+        owner: opener ?? me.id,
         createdAt: Date.now(),
         members: [],
       }

@@ -259,3 +259,28 @@ test('focus is visible on keyboard navigation', async ({ page }) => {
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)
   expect(outline).toBe('solid')
 })
+
+test('two people with the same name are told apart in the people list', async ({ page }) => {
+  await openSignedIn(page)
+  const list = page.getByTestId('user-list')
+  await expect(list.locator(`[data-user="${bob.id}"] .user-name`)).toHaveText('Bob')
+  // Someone signs in as "bob": both now carry provider and the end of their id.
+  await page.evaluate(() =>
+    window.__CHATR_FAKE__.userJoins({
+      id: 'local:f00d1234',
+      name: 'bob',
+      provider: 'local',
+      presence: 'online',
+    }),
+  )
+  const real = list.locator(`[data-user="${bob.id}"] .user-name`)
+  const other = list.locator('[data-user="local:f00d1234"] .user-name')
+  await expect(real).toHaveText('Bob · github·7')
+  await expect(other).toHaveText('bob · local·1234')
+  await expect(real).toHaveAttribute('title', 'Bob — GitHub, github:7')
+  await expect(other).toHaveAttribute('title', 'bob — This computer, local:f00d1234')
+  await expect(list.locator(`[data-user="${bob.id}"] a`)).toHaveAttribute(
+    'aria-label',
+    /Bob · github·7/,
+  )
+})

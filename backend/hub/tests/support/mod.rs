@@ -32,6 +32,10 @@ pub struct Hub {
 impl Hub {
     pub async fn start(config: HubConfig) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener, config)
+    }
+
+    pub fn start_on(listener: tokio::net::TcpListener, config: HubConfig) -> Self {
         let addr = listener.local_addr().unwrap().to_string();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(chatr_hub::serve(listener, config, async {

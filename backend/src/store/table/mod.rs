@@ -6,8 +6,11 @@
 //! | table       | PartitionKey | RowKey            | holds                                         |
 //! |-------------|--------------|-------------------|-----------------------------------------------|
 //! | `users`     | `user`       | user id           | name, provider                                |
+//! |             | `refresh`    | refresh family id | userId, name, provider, generation, expiresAt, revoked |
 //! | `presence`  | user id      | `connections`     | JSON map connection id → idle flag; lastSeen  |
+//! | `connections` | `connection` | connection id   | the user it belongs to (by-id index)          |
 //! | `chats`     | `chat`       | chat id           | name, kind, owner, createdAt, pair, members   |
+//! |             | `bytime`     | `<20 digits>:<chat id>` | a group chat's (immutable) fields, in listing order; digits = `createdAt - i64::MIN`; row `~indexed` marks the index complete |
 //! | `userchats` | user id      | chat id           | a copy of the chat's (immutable) fields       |
 //! | `messages`  | chat id      | `c`               | the next message number (the counter)         |
 //! |             |              | `m<20 digits>`    | a message; digits = `u64::MAX - seq`          |
@@ -16,6 +19,10 @@
 //! - **Presence** is one entity per user, changed with `If-Match`, so two instances handling two
 //!   devices at once serialise: exactly one sees the first connection arrive and one the last
 //!   leave. A disconnect touches that one entity: no per-chat work.
+//! - **Connection owners**: `add_connection` inserts the by-id row first (an existing row of
+//!   another user refuses the add), then changes presence; `remove_connection` changes presence
+//!   first, then deletes the row. A crash in between leaves a row whose connection is gone: ids
+//!   are never reused, and the reconciling sweep (`all_connections` reads presence) removes both.
 //! - **Membership**: the chat entity's `members` list is the truth, changed with `If-Match` and
 //!   retried on 412, so concurrent joins never lose one another. `userchats` is the user → chats
 //!   index (one partition query). It is written *before* a join commits and removed *after* a leave
@@ -26,11 +33,20 @@
 //!   `add_member`/`remove_member` of that pair repairs the row. Delete removes the index rows of
 //!   the members it read, then deletes the chat with `If-Match`, so a join that slips in between
 //!   makes the delete go round again.
+//! - **Group chats by time** (`bytime`): one row per group chat keyed by creation time then id, so
+//!   a page of the chat list is one `RowKey gt` query with `$top`. Like `userchats` it is written
+//!   *before* the chat and removed *after* it, so a crash leaves at most a row too many (a chat
+//!   that is gone), never a chat missing from the list. Stores made before it existed are indexed
+//!   once at open (then `~indexed` is written); chats created meanwhile by an older build are not
+//!   listed until the row is removed and the store reopened.
 //! - **Messages**: the counter row is bumped with `If-Match` (the number is taken before anything is
 //!   written), then the idempotency row is inserted (409 = a resend raced us: the original wins),
 //!   then the message row. A row-key range scan reads newest first, so `Latest` and `Before` are one
 //!   `$top` query and `After` is a bounded range. Under a crash between those steps a number can be
 //!   skipped (never reused); a resend after a crash completes the original.
+//! - **Refresh-token families** (local sign-in) live in `users` under their own partition (so
+//!   listing users never sees them); a refresh advances the generation with `If-Match`, so of two
+//!   redemptions of one token exactly one wins.
 //! - Property values are strings (numbers as decimal strings), so the JSON never needs `odata`
 //!   type annotations.
 
@@ -47,6 +63,8 @@ use rand::Rng;
 use serde_json::Value;
 
 use self::client::{Entity, Outcome, TableClient, Tagged, literal, text};
+use super::RefreshFamily;
+use super::{ChatCursor, MAX_CHATS_PAGE};
 use super::{ChatRecord, ConnectionRecord, Error, MAX_PAGE, Page, Store, UserRecord, key};
 
 /// How often a read-modify-write is retried after losing an ETag race before giving up with
@@ -58,8 +76,39 @@ const USERS_PK: &str = "user";
 const CHATS_PK: &str = "chat";
 /// The row of a user's connections in `presence`.
 const PRESENCE_RK: &str = "connections";
+/// The partition of the connection → user index.
+const CONNECTIONS_PK: &str = "connection";
 /// The row of a chat's message counter in `messages`.
 const COUNTER_RK: &str = "c";
+/// The partition of refresh-token families in `users`.
+const REFRESH_PK: &str = "refresh";
+
+fn refresh_family_from(id: &str, e: &Entity) -> Result<RefreshFamily, Error> {
+    Ok(RefreshFamily {
+        id: id.to_owned(),
+        user_id: text(e, "userId"),
+        name: text(e, "name"),
+        provider: text(e, "provider"),
+        generation: number(e, "generation")?,
+        expires_at: number(e, "expiresAt")?,
+        revoked: text(e, "revoked") == "1",
+    })
+}
+
+fn refresh_family_row(family: &RefreshFamily) -> Entity {
+    entity(
+        REFRESH_PK,
+        &family.id,
+        &[
+            ("userId", family.user_id.clone()),
+            ("name", family.name.clone()),
+            ("provider", family.provider.clone()),
+            ("generation", family.generation.to_string()),
+            ("expiresAt", family.expires_at.to_string()),
+            ("revoked", if family.revoked { "1" } else { "0" }.to_owned()),
+        ],
+    )
+}
 
 /// The Table Storage store.
 #[derive(Debug, Clone)]
@@ -67,6 +116,7 @@ pub struct TableStore {
     client: TableClient,
     users: String,
     presence: String,
+    connections: String,
     chats: String,
     userchats: String,
     messages: String,
@@ -181,6 +231,7 @@ impl TableStore {
             client,
             users: format!("{prefix}users"),
             presence: format!("{prefix}presence"),
+            connections: format!("{prefix}connections"),
             chats: format!("{prefix}chats"),
             userchats: format!("{prefix}userchats"),
             messages: format!("{prefix}messages"),
@@ -188,12 +239,14 @@ impl TableStore {
         for table in [
             &store.users,
             &store.presence,
+            &store.connections,
             &store.chats,
             &store.userchats,
             &store.messages,
         ] {
             store.client.create_table(table).await?;
         }
+        store.index_group_chats_once().await?;
         Ok(store)
     }
 
@@ -465,7 +518,16 @@ impl Store for TableStore {
         user: &str,
         connection: &str,
     ) -> Result<Vec<ConnectionRecord>, Error> {
+        key::check("user id", user)?;
         key::check("connection id", connection)?;
+        let row = entity(CONNECTIONS_PK, connection, &[("user", user.to_owned())]);
+        if self.client.insert(&self.connections, &row).await? != Outcome::Done {
+            // Already indexed: fine if it is this user's (a repeated `connected`).
+            let owner = self.connection_owner(connection).await?;
+            if owner.as_deref().is_some_and(|o| o != user) {
+                return Err(Error::AlreadyExists(format!("connection {connection}")));
+            }
+        }
         let connection = connection.to_owned();
         self.change_presence(user, move |map| {
             if map.contains_key(&connection) {
@@ -484,9 +546,51 @@ impl Store for TableStore {
         connection: &str,
     ) -> Result<Vec<ConnectionRecord>, Error> {
         key::check("connection id", connection)?;
-        let connection = connection.to_owned();
-        self.change_presence(user, move |map| map.remove(&connection).is_some())
-            .await
+        let owned = connection.to_owned();
+        let left = self
+            .change_presence(user, move |map| map.remove(&owned).is_some())
+            .await?;
+        if self.connection_owner(connection).await?.as_deref() == Some(user) {
+            self.client
+                .delete(&self.connections, CONNECTIONS_PK, connection, "*")
+                .await?;
+        }
+        Ok(left)
+    }
+
+    async fn connection_owner(&self, connection: &str) -> Result<Option<String>, Error> {
+        key::check("connection id", connection)?;
+        Ok(self
+            .client
+            .get(&self.connections, CONNECTIONS_PK, connection)
+            .await?
+            .map(|t| text(&t.entity, "user")))
+    }
+
+    async fn all_connections(&self) -> Result<Vec<(String, ConnectionRecord)>, Error> {
+        let rows = self
+            .client
+            .query(&self.presence, &format!("RowKey eq '{PRESENCE_RK}'"), None)
+            .await?;
+        let mut all = Vec::new();
+        for row in rows {
+            let raw = text(&row, "connections");
+            if raw.is_empty() {
+                continue;
+            }
+            let map: BTreeMap<String, bool> = serde_json::from_str(&raw).map_err(backend)?;
+            let user = text(&row, "PartitionKey");
+            all.extend(map.into_iter().map(|(connection_id, idle)| {
+                (
+                    user.clone(),
+                    ConnectionRecord {
+                        connection_id,
+                        idle,
+                    },
+                )
+            }));
+        }
+        Ok(all)
     }
 
     async fn set_idle(
@@ -533,9 +637,13 @@ impl Store for TableStore {
             "members".into(),
             Value::String(serde_json::to_string(&members).map_err(backend)?),
         );
+        self.list_by_time(record).await?;
         match self.client.insert(&self.chats, &row).await? {
             Outcome::Done => {}
-            Outcome::Lost => return Err(Error::AlreadyExists(id.clone())),
+            Outcome::Lost => {
+                self.unlist_unless_stored(record).await?;
+                return Err(Error::AlreadyExists(id.clone()));
+            }
             Outcome::Missing => return Err(Error::Backend("chats table is missing".into())),
         }
         // Rows left in the partition by an append that raced an earlier delete of this id belong
@@ -550,6 +658,7 @@ impl Store for TableStore {
         {
             // Without its counter the chat cannot take messages: undo the creation.
             let _ = self.client.delete(&self.chats, CHATS_PK, id, "*").await;
+            let _ = self.unlist(time_row_of(&record.chat)).await;
             return Err(err);
         }
         for member in &members {
@@ -586,11 +695,13 @@ impl Store for TableStore {
     async fn delete_chat(&self, id: &str) -> Result<(), Error> {
         key::check("chat id", id)?;
         let mut deleted = false;
+        let mut listed = None;
         for attempt in 0..MAX_ATTEMPTS {
             let Some(Tagged { entity, etag }) = self.client.get(&self.chats, CHATS_PK, id).await?
             else {
                 return Err(Error::NotFound(id.to_owned()));
             };
+            listed = time_row_of(&chat_from(id, &entity)?.chat);
             for member in members_of(&entity)? {
                 self.unindex(&member, id).await?;
             }
@@ -611,7 +722,8 @@ impl Store for TableStore {
         self.client
             .delete(&self.messages, id, COUNTER_RK, "*")
             .await?;
-        self.clear_messages(id).await
+        self.clear_messages(id).await?;
+        self.unlist(listed).await
     }
 
     async fn add_member(&self, chat: &str, user: &str) -> Result<bool, Error> {
@@ -651,6 +763,24 @@ impl Store for TableStore {
             .collect::<Result<Vec<_>, _>>()?;
         sort_chats(&mut chats);
         Ok(chats)
+    }
+
+    async fn find_message(
+        &self,
+        chat: &str,
+        from: &str,
+        client_key: &str,
+    ) -> Result<Option<Message>, Error> {
+        key::check("chat id", chat)?;
+        key::check("user id", from)?;
+        key::check("client key", client_key)?;
+        let idem = key::idempotency_row(from, client_key);
+        match self.client.get(&self.messages, chat, &idem).await? {
+            // A claim whose message row a crash cut short reads as "not stored": the send's
+            // retry then completes it through `append_message`.
+            Some(Tagged { entity, .. }) => self.message_at(chat, number(&entity, "seq")?).await,
+            None => Ok(None),
+        }
     }
 
     async fn append_message(
@@ -746,5 +876,202 @@ impl Store for TableStore {
             .collect::<Result<Vec<_>, _>>()?;
         messages.sort_by_key(|m| m.seq);
         Ok(messages)
+    }
+
+    // --- Refresh-token families of the local sign-in provider ---
+
+    async fn create_refresh_family(&self, family: &RefreshFamily) -> Result<(), Error> {
+        key::check("refresh family id", &family.id)?;
+        match self
+            .client
+            .insert(&self.users, &refresh_family_row(family))
+            .await?
+        {
+            Outcome::Done => Ok(()),
+            Outcome::Lost => Err(Error::AlreadyExists(format!(
+                "refresh family {}",
+                family.id
+            ))),
+            other => Err(Error::Backend(format!("refresh family write: {other:?}"))),
+        }
+    }
+
+    async fn refresh_family(&self, id: &str) -> Result<Option<RefreshFamily>, Error> {
+        key::check("refresh family id", id)?;
+        self.client
+            .get(&self.users, REFRESH_PK, id)
+            .await?
+            .map(|t| refresh_family_from(id, &t.entity))
+            .transpose()
+    }
+
+    async fn advance_refresh_family(
+        &self,
+        id: &str,
+        generation: u64,
+        expires_at: i64,
+    ) -> Result<bool, Error> {
+        key::check("refresh family id", id)?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(Tagged { entity, etag }) =
+                self.client.get(&self.users, REFRESH_PK, id).await?
+            else {
+                return Ok(false);
+            };
+            let mut family = refresh_family_from(id, &entity)?;
+            if family.revoked || family.generation != generation {
+                return Ok(false);
+            }
+            family.generation += 1;
+            family.expires_at = expires_at;
+            let row = refresh_family_row(&family);
+            match self
+                .client
+                .replace(&self.users, REFRESH_PK, id, &row, Some(&etag))
+                .await?
+            {
+                Outcome::Done => return Ok(true),
+                Outcome::Missing => return Ok(false),
+                // Someone changed it meanwhile: read again (it has moved on, or was revoked).
+                Outcome::Lost => back_off(attempt).await,
+            }
+        }
+        Err(Error::Conflict(format!("refresh family {id}")))
+    }
+
+    async fn revoke_refresh_family(&self, id: &str) -> Result<bool, Error> {
+        key::check("refresh family id", id)?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(Tagged { entity, etag }) =
+                self.client.get(&self.users, REFRESH_PK, id).await?
+            else {
+                return Ok(false);
+            };
+            let mut family = refresh_family_from(id, &entity)?;
+            if family.revoked {
+                return Ok(true);
+            }
+            family.revoked = true;
+            let row = refresh_family_row(&family);
+            match self
+                .client
+                .replace(&self.users, REFRESH_PK, id, &row, Some(&etag))
+                .await?
+            {
+                Outcome::Done => return Ok(true),
+                Outcome::Missing => return Ok(false),
+                Outcome::Lost => back_off(attempt).await,
+            }
+        }
+        Err(Error::Conflict(format!("refresh family {id}")))
+    }
+
+    // --- Paged listing of group chats ---
+
+    async fn group_chats_page(
+        &self,
+        after: Option<&ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, Error> {
+        if limit == 0 || limit > MAX_CHATS_PAGE {
+            return Err(Error::Invalid(format!(
+                "limit must be 1 to {MAX_CHATS_PAGE}"
+            )));
+        }
+        // Index rows sort between the partition's start and the `~indexed` marker.
+        let from = after.map_or_else(String::new, |c| time_key(c.created_at, &c.id));
+        let filter = format!(
+            "PartitionKey eq {} and RowKey gt {} and RowKey lt {}",
+            literal(BY_TIME_PK),
+            literal(&from),
+            literal(INDEXED_RK)
+        );
+        let rows = self.client.query(&self.chats, &filter, Some(limit)).await?;
+        rows.iter()
+            .map(|e| chat_from(&text(e, "chatId"), e).map(|r| r.chat))
+            .collect()
+    }
+}
+
+/// The partition of the group chats in listing order, in `chats`.
+const BY_TIME_PK: &str = "bytime";
+/// The row that says every group chat has its `bytime` row (`~` sorts after every digit).
+const INDEXED_RK: &str = "~indexed";
+
+/// The `bytime` row key of a chat: creation time shifted to be non-negative, zero-padded so the
+/// string order is the numeric one, then the id.
+fn time_key(created_at: i64, id: &str) -> String {
+    let shifted = created_at.abs_diff(i64::MIN);
+    format!("{shifted:020}:{id}")
+}
+
+/// The `bytime` row key of `chat`, if it is listed there (group chats only).
+fn time_row_of(chat: &Chat) -> Option<String> {
+    (chat.kind == ChatKind::Group).then(|| time_key(chat.created_at, &chat.id))
+}
+
+impl TableStore {
+    /// Writes the `bytime` row of a group chat (idempotent; private chats have none).
+    async fn list_by_time(&self, record: &ChatRecord) -> Result<(), Error> {
+        let Some(rk) = time_row_of(&record.chat) else {
+            return Ok(());
+        };
+        let mut props = chat_props(record);
+        props.push(("chatId", record.chat.id.clone()));
+        let row = entity(BY_TIME_PK, &rk, &props);
+        self.client
+            .replace(&self.chats, BY_TIME_PK, &rk, &row, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes a `bytime` row (a missing one is fine).
+    async fn unlist(&self, row: Option<String>) -> Result<(), Error> {
+        if let Some(rk) = row {
+            self.client
+                .delete(&self.chats, BY_TIME_PK, &rk, "*")
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// After a creation lost to an existing chat of the same id: removes the row just written,
+    /// unless it is the existing chat's own (same creation time).
+    async fn unlist_unless_stored(&self, record: &ChatRecord) -> Result<(), Error> {
+        let stored = self.chat(&record.chat.id).await?;
+        let ours = time_row_of(&record.chat);
+        if stored.is_some_and(|s| time_row_of(&s.chat) == ours) {
+            return Ok(());
+        }
+        self.unlist(ours).await
+    }
+
+    /// Gives every group chat its `bytime` row, once per store (stores made before the index).
+    async fn index_group_chats_once(&self) -> Result<(), Error> {
+        if self
+            .client
+            .get(&self.chats, BY_TIME_PK, INDEXED_RK)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let rows = self
+            .client
+            .query(
+                &self.chats,
+                &format!("PartitionKey eq {} and kind eq 'group'", literal(CHATS_PK)),
+                None,
+            )
+            .await?;
+        for row in &rows {
+            self.list_by_time(&chat_from(&text(row, "RowKey"), row)?)
+                .await?;
+        }
+        let marker = entity(BY_TIME_PK, INDEXED_RK, &[]);
+        self.client
+            .replace(&self.chats, BY_TIME_PK, INDEXED_RK, &marker, None)
+            .await
+            .map(|_| ())
     }
 }
