@@ -122,6 +122,11 @@ async fn start_hub(root: &Path) -> anyhow::Result<Server> {
             &key,
             "--hub",
             "bench",
+            // A capacity benchmark: the per-port and per-user caps would be what it measures.
+            "--max-sockets",
+            "200000",
+            "--max-connections-per-user",
+            "200000",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
