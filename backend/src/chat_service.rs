@@ -115,24 +115,35 @@ pub(crate) async fn user_view(shared: &Shared, id: &str) -> Result<User, Refusal
 /// to it: typing goes through the backend); `asking` is the connection the request came on, admitted even if its
 /// `connected` event (which records it) has not been handled yet — events race, and a
 /// connection left out would miss the chat's messages until it reconnects.
-async fn admit(
+/// The recorded connections of `user`, plus `also` (the one a request came on, which may not be
+/// recorded yet: events race).
+async fn connection_ids(
     shared: &Shared,
-    chat: &str,
     user: &str,
-    asking: Option<&str>,
-) -> Result<(), Refusal> {
-    let mut connections: Vec<String> = shared
+    also: Option<&str>,
+) -> Result<Vec<String>, Refusal> {
+    let mut ids: Vec<String> = shared
         .store
         .connections(user)
         .await?
         .into_iter()
         .map(|c| c.connection_id)
         .collect();
-    if let Some(asking) = asking
-        && !connections.iter().any(|c| c == asking)
+    if let Some(also) = also
+        && !ids.iter().any(|c| c == also)
     {
-        connections.push(asking.to_owned());
+        ids.push(also.to_owned());
     }
+    Ok(ids)
+}
+
+async fn admit(
+    shared: &Shared,
+    chat: &str,
+    user: &str,
+    asking: Option<&str>,
+) -> Result<(), Refusal> {
+    let connections = connection_ids(shared, user, asking).await?;
     for connection in connections {
         admit_connection(shared, chat, user, &connection).await?;
     }
@@ -672,14 +683,7 @@ async fn signal_typing(
         ));
     }
     permissions::can_read_or_post(shared.store.is_member(chat_id, user).await?)?;
-    let mut mine: Vec<String> = shared
-        .store
-        .connections(user)
-        .await?
-        .into_iter()
-        .map(|c| c.connection_id)
-        .collect();
-    mine.push(connection.to_owned());
+    let mine = connection_ids(shared, user, Some(connection)).await?;
     let excluded: Vec<&str> = mine.iter().map(String::as_str).collect();
     let signal = ServerEvent::Typing {
         chat_id: chat_id.to_owned(),

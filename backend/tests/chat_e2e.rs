@@ -859,6 +859,22 @@ fn signed_event(
         .body(body.to_string())
 }
 
+/// Posts [`signed_event`] and answers its status.
+async fn post_signed(
+    local: &chatr_backend::local::Local,
+    name: &str,
+    connection: &str,
+    user: &str,
+    body: &Value,
+) -> u16 {
+    signed_event(local, name, connection, user, body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// Web PubSub signs only the connection id: a captured request replayed with another user, or
 /// after its connection closed, is refused with 401 and changes nothing.
 async fn replayed_events_are_refused_and_change_nothing(backing: Backing) {
@@ -879,30 +895,26 @@ async fn replayed_events_are_refused_and_change_nothing(backing: Backing) {
     let send = |key: &str| json!({"chatId": chat["id"], "clientKey": key, "text": "forged"});
 
     // The genuine request (right user, open connection) goes through: the test signs correctly.
-    let genuine = signed_event(&local, "sendMessage", &connection, ada_id, &send("g1"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(genuine.status(), 200);
+    assert_eq!(
+        post_signed(&local, "sendMessage", &connection, ada_id, &send("g1")).await,
+        200
+    );
     // The same request naming Eve is refused and stores nothing.
-    let as_eve = signed_event(&local, "sendMessage", &connection, eve_id, &send("e1"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(as_eve.status(), 401);
+    assert_eq!(
+        post_signed(&local, "sendMessage", &connection, eve_id, &send("e1")).await,
+        401
+    );
     // A `connected` naming Eve for Ada's connection cannot make it Eve's.
-    let steal = signed_event(&local, "connected", &connection, eve_id, &json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(steal.status(), 401);
+    assert_eq!(
+        post_signed(&local, "connected", &connection, eve_id, &json!({})).await,
+        401
+    );
     assert!(store.connections(eve_id).await.unwrap().is_empty());
     // A `disconnected` for a connection that is still open is a replay.
-    let cut = signed_event(&local, "disconnected", &connection, ada_id, &json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cut.status(), 401);
+    assert_eq!(
+        post_signed(&local, "disconnected", &connection, ada_id, &json!({})).await,
+        401
+    );
     assert_eq!(store.connections(ada_id).await.unwrap().len(), 1);
     // A `connect` for a connection that is connected already is a replay (it could rename Ada).
     let reconnect = signed_event(
@@ -925,11 +937,10 @@ async fn replayed_events_are_refused_and_change_nothing(backing: Backing) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let after_close = signed_event(&local, "sendMessage", &connection, ada_id, &send("g2"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(after_close.status(), 401);
+    assert_eq!(
+        post_signed(&local, "sendMessage", &connection, ada_id, &send("g2")).await,
+        401
+    );
     let renamed = signed_event(
         &local,
         "connect",

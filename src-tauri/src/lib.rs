@@ -18,6 +18,7 @@
 //! - [`settings`], [`accounts`]: the settings file and the remembered accounts (no secrets).
 //! - [`ui_event`]: the one Rust → UI event (`chatr://ui`) and its emitter.
 //! - [`launch`]: command-line options (data folder, server, idle threshold).
+//! - [`platform`]: per-OS process set-up (the Windows AppUserModelID) and the app's OS identity.
 //! - `state/`: managed state, one struct per concern (profile, session).
 //! - `commands/`: thin `#[tauri::command]`s by feature; each calls into a plain module. The list
 //!   is the UI contract, `src-tauri/CONTRACT.md`.
@@ -36,6 +37,7 @@ pub mod idle;
 pub mod inbox;
 pub mod launch;
 pub mod notify;
+pub mod platform;
 pub mod realtime;
 pub mod settings;
 mod state;
@@ -56,6 +58,7 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
 
+    platform::prepare_process();
     let options = launch::LaunchOptions::from_process();
     let mut builder = tauri::Builder::default();
     // One instance per profile: a second launch with the default data folder hands over to the
@@ -171,6 +174,12 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
+        // macOS: a click on the Dock icon (or opening the app again from Finder, which macOS
+        // hands to the running instance) shows the window that Close hid.
+        #[cfg(target_os = "macos")]
+        if let tauri::RunEvent::Reopen { .. } = event {
+            focus_main_window(handle);
+        }
         if let tauri::RunEvent::Exit = event {
             // Close the session cleanly, so others see this user leave at once.
             if let Some(session) = handle.try_state::<state::SessionState>() {
@@ -187,8 +196,9 @@ pub fn run() {
     });
 }
 
-/// SIGTERM (logout, `kill`, a test driver) and SIGINT (Ctrl+C in a terminal) quit like the
-/// tray's Quit: through the app's exit, which closes the session and the embedded backend.
+/// SIGTERM (logout, `kill`, a test driver) and SIGINT (Ctrl+C in a terminal), and Ctrl+C or a
+/// closed console on Windows, quit like the tray's Quit: through the app's exit, which closes the
+/// session and the embedded backend.
 fn exit_on_signals(app: tauri::AppHandle) {
     #[cfg(unix)]
     tauri::async_runtime::spawn(async move {
@@ -207,7 +217,23 @@ fn exit_on_signals(app: tauri::AppHandle) {
         tracing::info!("asked to quit");
         app.exit(0);
     });
-    #[cfg(not(unix))]
+    // Windows: Ctrl+C, or closing the console a debug build runs in (release builds have no
+    // console; logging off ends the app through its windows).
+    #[cfg(windows)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::windows::{ctrl_c, ctrl_close};
+        let (Ok(mut int), Ok(mut close)) = (ctrl_c(), ctrl_close()) else {
+            tracing::warn!("cannot listen for console control events");
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = close.recv() => {}
+        }
+        tracing::info!("asked to quit");
+        app.exit(0);
+    });
+    #[cfg(not(any(unix, windows)))]
     let _ = app;
 }
 

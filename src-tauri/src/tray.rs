@@ -5,6 +5,12 @@
 //!
 //! Changes go through [`TrayState::update`] from any thread; drawing happens on the main thread
 //! (posted, never awaited, so no caller blocks on it) and always draws the latest model.
+//!
+//! Per OS: Windows puts the app icon with its unread badge in the notification area (left click
+//! opens the window, right click the menu). Linux does the same through AppIndicator. macOS shows
+//! a monochrome template icon in the menu bar (the system tints it for light and dark bars) with
+//! the unread count as the item's title beside it, as menu bar apps do, instead of a coloured
+//! badge a template would flatten.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -35,7 +41,8 @@ struct Inner {
 struct Drawn {
     icon: TrayIcon,
     items: HashMap<MenuId, MenuItem<Wry>>,
-    /// The app icon the badge is drawn into.
+    /// The app icon the badge is drawn into (macOS shows a template icon and a title instead).
+    #[cfg_attr(target_os = "macos", allow(dead_code))]
     base: Option<Rgba>,
 }
 
@@ -95,6 +102,13 @@ impl Inner {
         let Some(drawn) = &self.drawn else { return };
         let model = *lock(&self.model);
         let mut results = vec![drawn.icon.set_tooltip(Some(model.tooltip()))];
+        #[cfg(target_os = "macos")]
+        results.push(
+            drawn
+                .icon
+                .set_title(Some(model.badge().unwrap_or_default())),
+        );
+        #[cfg(not(target_os = "macos"))]
         if let Some(icon) = badged_icon(drawn.base.as_ref(), &model) {
             results.push(drawn.icon.set_icon(Some(icon)));
         }
@@ -147,6 +161,14 @@ fn build_icon(app: &AppHandle, model: &TrayModel) -> tauri::Result<Drawn> {
                 crate::focus_main_window(tray.app_handle());
             }
         });
+    #[cfg(target_os = "macos")]
+    {
+        builder = builder.icon(MENU_BAR_TEMPLATE).icon_as_template(true);
+        if let Some(badge) = model.badge() {
+            builder = builder.title(badge);
+        }
+    }
+    #[cfg(not(target_os = "macos"))]
     if let Some(icon) = badged_icon(base.as_ref(), model) {
         builder = builder.icon(icon);
     }
@@ -174,7 +196,13 @@ fn on_menu(app: &AppHandle, id: &str) {
     }
 }
 
+/// The menu bar's template icon (black on transparent, 44×44 for Retina; macOS tints it),
+/// decoded at compile time.
+#[cfg(target_os = "macos")]
+const MENU_BAR_TEMPLATE: Image<'static> = tauri::include_image!("./icons/tray-template.png");
+
 /// The app icon with the model's unread badge drawn in.
+#[cfg_attr(target_os = "macos", allow(dead_code))] // macOS shows the count as a title instead
 fn badged_icon(base: Option<&Rgba>, model: &TrayModel) -> Option<Image<'static>> {
     let base = base?;
     let icon = tray_model::badge_icon(base, model.unread);

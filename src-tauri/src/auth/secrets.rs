@@ -290,3 +290,43 @@ mod tests {
         secrets.delete(&account).unwrap();
     }
 }
+
+#[cfg(all(test, target_os = "windows"))]
+#[allow(clippy::unwrap_used)] // tests: a panic is the failure report
+mod windows_tests {
+    //! Against Windows Credential Manager (`CredWriteW` / `CredReadW` / `CredDeleteW` through
+    //! keyring's `windows-native`); CI runs it under Wine, whose Credential Manager keeps
+    //! credentials in the prefix's registry.
+
+    use super::*;
+
+    #[test]
+    fn a_token_is_saved_read_back_and_deleted_in_credential_manager() {
+        let secrets = Secrets::with_service(format!("chatr-test-{}", std::process::id()));
+        let account = account_key("http://127.0.0.1:7071/", "local", "local:w");
+        assert_eq!(secrets.load(&account).unwrap(), None);
+        secrets.save(&account, "refresh-w1").unwrap();
+        assert_eq!(
+            secrets.load(&account).unwrap().as_deref(),
+            Some("refresh-w1")
+        );
+        // Saving again replaces the token (a refresh rotates it).
+        secrets.save(&account, "refresh-w2").unwrap();
+        assert_eq!(
+            secrets.load(&account).unwrap().as_deref(),
+            Some("refresh-w2")
+        );
+        // The entry really is in Credential Manager: another handle on it reads the same token.
+        let entry = keyring::Entry::new(&secrets.service, &account).unwrap();
+        assert_eq!(entry.get_password().unwrap(), "refresh-w2");
+
+        let other = account_key("http://127.0.0.1:7071", "local", "local:x");
+        assert_eq!(secrets.load(&other).unwrap(), None);
+
+        secrets.delete(&account).unwrap();
+        assert_eq!(secrets.load(&account).unwrap(), None);
+        assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
+        // Forgetting what is not there is not an error.
+        secrets.delete(&account).unwrap();
+    }
+}

@@ -5,11 +5,14 @@
 //! - [`IdlePolicy`] (pure): readings in, `EnterIdle` / `ExitIdle` transitions out, only on change.
 //! - `linux.rs`: GNOME's `org.gnome.Mutter.IdleMonitor` and `org.freedesktop.ScreenSaver` over
 //!   D-Bus first (they work on Wayland), then the X11 MIT-SCREEN-SAVER extension.
-//! - `windows.rs`: `GetLastInputInfo`. `macos.rs`: `CGEventSourceSecondsSinceLastEventType`.
+//! - `windows.rs`: `GetLastInputInfo`, and the session lock from `WTSQuerySessionInformationW`.
+//! - `macos.rs`: `CGEventSourceSecondsSinceLastEventType`, and the screen lock from
+//!   `CGSessionCopyCurrentDictionary`.
 //! - Any other OS gets a source that answers [`Error::Unsupported`].
 //! - [`watcher`]: the loop that polls a source and reports transitions.
 //!
-//! Each platform module exports `PlatformSource` with the same `connect` / `read` signatures.
+//! Each platform module exports `PlatformSource` with the same `connect` / `read` / `name`
+//! signatures. A locked screen counts as idle at once on every OS that reports it.
 //! Nothing here sends anything: the session decides what to do with a transition.
 
 #[cfg(target_os = "linux")]

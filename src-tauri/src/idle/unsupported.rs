@@ -13,6 +13,11 @@ impl PlatformSource {
         Err(Error::Unsupported(std::env::consts::OS.to_owned()))
     }
 
+    /// Which source answered, for logs (none does here).
+    pub fn name(&self) -> &'static str {
+        "unsupported"
+    }
+
     /// Never called (connect fails), but keeps the signature identical to the other platforms.
     pub async fn read(&self) -> Result<IdleReading, Error> {
         Err(Error::Unsupported(std::env::consts::OS.to_owned()))
