@@ -90,7 +90,17 @@ after(async () => {
 
 test('each sees the other online', async () => {
   await waitForPresence(ada.driver, 'Bob', 'online')
-  await waitForPresence(bob.driver, 'Ada', 'online')
+  // Ada's app follows the OS: after 3 s without input she is idle (her first report arrives as
+  // soon as she connects), so keep the pointer moving until Bob sees her active.
+  const nudge = setInterval(
+    () => execFileSync('xdotool', ['mousemove_relative', '--', '1', '1']),
+    300,
+  )
+  try {
+    await waitForPresence(bob.driver, 'Ada', 'online')
+  } finally {
+    clearInterval(nudge)
+  }
 })
 
 test('a chat one creates, the other joins, and both see every message once, in order', async () => {
