@@ -225,6 +225,29 @@ pub(crate) async fn start_device_grant(
 }
 
 /// `POST /api/auth/local/token`
+/// The checks every endpoint the app posts to makes first: local sign-in is on (else 404), the
+/// request is not from a page of another site (403), and it names our one client (401).
+fn refuse_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_id: Option<&str>,
+) -> Option<Response> {
+    if grants(state).is_none() {
+        return Some(StatusCode::NOT_FOUND.into_response());
+    }
+    if from_foreign_page(headers) {
+        return Some(foreign_page());
+    }
+    if client_id != Some(CLIENT_ID) {
+        return Some(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client_id",
+        ));
+    }
+    None
+}
+
 #[utoipa::path(post, path = "/api/auth/local/token", tag = "local sign-in",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -239,18 +262,8 @@ pub(crate) async fn token(
     headers: HeaderMap,
     OAuthForm(request): OAuthForm<TokenRequest>,
 ) -> Response {
-    if grants(&state).is_none() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    if from_foreign_page(&headers) {
-        return foreign_page();
-    }
-    if request.client_id.as_deref() != Some(CLIENT_ID) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "unknown client_id",
-        );
+    if let Some(refused) = refuse_client(&state, &headers, request.client_id.as_deref()) {
+        return refused;
     }
     let family = match request.grant_type.as_str() {
         DEVICE_CODE_GRANT => {
@@ -466,18 +479,8 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     OAuthForm(request): OAuthForm<RevokeRequest>,
 ) -> Response {
-    if grants(&state).is_none() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    if from_foreign_page(&headers) {
-        return foreign_page();
-    }
-    if request.client_id.as_deref() != Some(CLIENT_ID) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "unknown client_id",
-        );
+    if let Some(refused) = refuse_client(&state, &headers, request.client_id.as_deref()) {
+        return refused;
     }
     let shared = state.shared();
     let store = &shared.store;
