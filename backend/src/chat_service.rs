@@ -425,8 +425,13 @@ pub(crate) async fn on_event(
                 validate::client_key(key)?;
             }
             let id = chat_id_for(user, client_key.as_deref());
-            // A resend finds its chat before any limit is taken (honest retries after an outage).
-            let chat = match shared.store.chat(&id).await? {
+            // A resend finds its chat before any limit is taken (honest retries after an outage);
+            // without a key the id is fresh and there is nothing to find.
+            let existing = match client_key {
+                Some(_) => shared.store.chat(&id).await?,
+                None => None,
+            };
+            let chat = match existing {
                 Some(stored) if stored.chat.owner == user && stored.pair.is_none() => stored.chat,
                 Some(_) => {
                     return Err(Refusal::new(

@@ -250,6 +250,39 @@ impl TableStore {
         Ok(store)
     }
 
+    /// Applies `change` to a refresh family with `If-Match`, retrying lost races: `change`
+    /// answers `Err(answer)` to stop without writing, `Ok(())` to write, after which the answer is
+    /// `true`; a missing family is `false`.
+    async fn change_refresh_family(
+        &self,
+        id: &str,
+        change: impl Fn(&mut RefreshFamily) -> Result<(), bool> + Send + Sync,
+    ) -> Result<bool, Error> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(Tagged { entity, etag }) =
+                self.client.get(&self.users, REFRESH_PK, id).await?
+            else {
+                return Ok(false);
+            };
+            let mut family = refresh_family_from(id, &entity)?;
+            if let Err(answer) = change(&mut family) {
+                return Ok(answer);
+            }
+            let row = refresh_family_row(&family);
+            match self
+                .client
+                .replace(&self.users, REFRESH_PK, id, &row, Some(&etag))
+                .await?
+            {
+                Outcome::Done => return Ok(true),
+                Outcome::Missing => return Ok(false),
+                // Someone changed it meanwhile: read again (it has moved on, or was revoked).
+                Outcome::Lost => back_off(attempt).await,
+            }
+        }
+        Err(Error::Conflict(format!("refresh family {id}")))
+    }
+
     /// Applies `change` to a user's connection map with `If-Match`, retrying lost races.
     #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user))]
     async fn change_presence(
@@ -912,58 +945,27 @@ impl Store for TableStore {
         expires_at: i64,
     ) -> Result<bool, Error> {
         key::check("refresh family id", id)?;
-        for attempt in 0..MAX_ATTEMPTS {
-            let Some(Tagged { entity, etag }) =
-                self.client.get(&self.users, REFRESH_PK, id).await?
-            else {
-                return Ok(false);
-            };
-            let mut family = refresh_family_from(id, &entity)?;
+        self.change_refresh_family(id, |family| {
             if family.revoked || family.generation != generation {
-                return Ok(false);
+                return Err(false);
             }
             family.generation += 1;
             family.expires_at = expires_at;
-            let row = refresh_family_row(&family);
-            match self
-                .client
-                .replace(&self.users, REFRESH_PK, id, &row, Some(&etag))
-                .await?
-            {
-                Outcome::Done => return Ok(true),
-                Outcome::Missing => return Ok(false),
-                // Someone changed it meanwhile: read again (it has moved on, or was revoked).
-                Outcome::Lost => back_off(attempt).await,
-            }
-        }
-        Err(Error::Conflict(format!("refresh family {id}")))
+            Ok(())
+        })
+        .await
     }
 
     async fn revoke_refresh_family(&self, id: &str) -> Result<bool, Error> {
         key::check("refresh family id", id)?;
-        for attempt in 0..MAX_ATTEMPTS {
-            let Some(Tagged { entity, etag }) =
-                self.client.get(&self.users, REFRESH_PK, id).await?
-            else {
-                return Ok(false);
-            };
-            let mut family = refresh_family_from(id, &entity)?;
+        self.change_refresh_family(id, |family| {
             if family.revoked {
-                return Ok(true);
+                return Err(true);
             }
             family.revoked = true;
-            let row = refresh_family_row(&family);
-            match self
-                .client
-                .replace(&self.users, REFRESH_PK, id, &row, Some(&etag))
-                .await?
-            {
-                Outcome::Done => return Ok(true),
-                Outcome::Missing => return Ok(false),
-                Outcome::Lost => back_off(attempt).await,
-            }
-        }
-        Err(Error::Conflict(format!("refresh family {id}")))
+            Ok(())
+        })
+        .await
     }
 
     // --- Paged listing of group chats ---
