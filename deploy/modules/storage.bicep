@@ -22,7 +22,7 @@ param backendPrincipalId string
 param tags object = {}
 
 // The tables the backend's TableStore opens (backend/src/store/table/mod.rs).
-var tables = ['users', 'presence', 'chats', 'userchats', 'messages']
+var tables = ['users', 'presence', 'connections', 'chats', 'userchats', 'messages']
 
 // Storage Table Data Contributor.
 var tableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
