@@ -192,17 +192,37 @@ cross_cargo() {
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
     CC_aarch64_apple_darwin="$ROOT/scripts/macos/cc-standin" AR_aarch64_apple_darwin=llvm-ar \
     SDKROOT="$CROSS_DIR/no-macos-sdk" MACOSX_DEPLOYMENT_TARGET=11.0 \
+    CARGO_PROFILE_DEV_DEBUG=false \
     /usr/bin/cargo "$@"
 }
 
-# cross_clippy TARGET: clippy -D warnings, all targets (tests too), of the app and its crates.
-cross_clippy() {
-  ensure_cross
-  cross_cargo clippy --target "$1" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" --all-targets \
-    "${CARGO_FEATURES[@]}" -- -D warnings
+# windows_cargo ARGS...: cross_cargo with clippy-driver as the wrapper of our own crates' rustc,
+# denying warnings. Clippy then lints every crate of ours while it compiles it for real, so one
+# build gives both the lint verdict and the test binaries: a separate `cargo clippy` would
+# type-check every dependency (and std) a second time, minutes of CI. CLIPPY_ARGS is how
+# cargo-clippy hands its arguments to the driver (`__CLIPPY_HACKERY__`-separated); cargo tracks
+# it, so every Windows build must go through here or it recompiles our crates.
+windows_cargo() {
+  RUSTC_WORKSPACE_WRAPPER=/usr/bin/clippy-driver \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cross_cargo "$@"
 }
-cross_clippy_windows() { cross_clippy "$WINDOWS_TARGET"; }
-cross_clippy_macos() { cross_clippy "$MACOS_TARGET"; }
+
+# cross_clippy_macos: clippy -D warnings, all targets (tests too), of the app and its crates for
+# macOS (type-checked only: nothing links without Apple's SDK).
+cross_clippy_macos() {
+  ensure_cross
+  cross_cargo clippy --target "$MACOS_TARGET" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" \
+    --all-targets "${CARGO_FEATURES[@]}" -- -D warnings
+}
+
+# windows_lint_and_build: clippy -D warnings of the app and its crates for Windows, all targets
+# (tests too), as a by-product of building the Windows test binaries (windows_cargo says why).
+# The app's .exe, which the installer step packs, comes with them.
+windows_lint_and_build() {
+  ensure_cross
+  windows_cargo test --no-run --all-targets --target "$WINDOWS_TARGET" "${CROSS_BUILD_STD[@]}" \
+    "${CROSS_CRATES[@]}" "${CARGO_FEATURES[@]}"
+}
 
 # wine_env: the environment of every Wine call: our own prefix, quiet, no Mono/Gecko prompts, no
 # menu builder, and XDG folders inside target/cross, because Wine otherwise mirrors the prefix's
@@ -233,20 +253,12 @@ ensure_wine_prefix() {
   cp "$loader" "$system32/"
 }
 
-# windows_build_tests: the Windows test binaries of the four crates (and, as a by-product, the
-# app's .exe that the installer step packs).
-windows_build_tests() {
-  ensure_cross
-  cross_cargo test --no-run --target "$WINDOWS_TARGET" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" \
-    "${CARGO_FEATURES[@]}"
-}
-
 # windows_tests: the Windows test binaries under Wine, through nextest (one process per test, as
 # on Linux). Prints how many passed; any failure fails the step. One retry per test: now and then
 # a Wine process exits 1 within milliseconds, before any Rust code runs (seen once in ~360
 # starts); nextest reports a test that passes on its retry as flaky, so it stays visible.
 windows_tests() (
-  windows_build_tests
+  windows_lint_and_build
   ensure_cargo_tool cargo-nextest cargo-nextest
   ensure_npm backend/testkit
   ensure_wine_prefix
@@ -268,7 +280,7 @@ windows_tests() (
   CHATR_TEST_AZURITE_URL="http://127.0.0.1:$port/devstoreaccount1" \
     CHATR_HUB_BIN="$(winepath -w "$CROSS_DIR/$WINDOWS_TARGET/debug/chatr-hub.exe")" \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-    cross_cargo nextest run --target "$WINDOWS_TARGET" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" \
+    windows_cargo nextest run --target "$WINDOWS_TARGET" "${CROSS_BUILD_STD[@]}" "${CROSS_CRATES[@]}" \
     "${CARGO_FEATURES[@]}" --no-fail-fast --retries 1 -E "$WINE_TEST_FILTER" 2>&1 | tee "$log" || status=1
   wineserver -k || true
   kill "$azurite" 2>/dev/null || true
@@ -298,7 +310,7 @@ windows_unix_path() {
 windows_installer() (
   ensure_cross
   local exe="$CROSS_DIR/$WINDOWS_TARGET/debug/chatr-desktop.exe"
-  [ -f "$exe" ] || windows_build_tests
+  [ -f "$exe" ] || windows_lint_and_build
   ensure_wine_prefix
   local stage="$CROSS_DIR/installer" product version id setup size
   rm -rf "$stage" && mkdir -p "$stage/app"
